@@ -1,0 +1,55 @@
+"""pyramid_polydatum: a clean, testable data layer for Pyramid applications, scripts and task workers.
+
+The core names (``DataManager``, ``Service``, ...) are importable from here and never import Pyramid;
+``config.include('pyramid_polydatum')`` wires them into a Pyramid application.
+"""
+
+from .core import (
+    AlreadyExistsException,
+    Context,
+    ContextRecord,
+    ContextStateError,
+    DataAccessContext,
+    DataAccessLayer,
+    DataManager,
+    ErrorInfo,
+    InvalidMiddleware,
+    InvalidName,
+    InvalidResource,
+    Meta,
+    MiddlewareSetupException,
+    NoActiveContext,
+    NotFound,
+    PolydatumException,
+    Resource,
+    ResourceSetupException,
+    Service,
+    ServiceNotInitialized,
+    StepRecord,
+    ValueResource,
+)
+
+__all__ = [
+    "AlreadyExistsException",
+    "Context",
+    "ContextRecord",
+    "ContextStateError",
+    "DataAccessContext",
+    "DataAccessLayer",
+    "DataManager",
+    "ErrorInfo",
+    "InvalidMiddleware",
+    "InvalidName",
+    "InvalidResource",
+    "Meta",
+    "MiddlewareSetupException",
+    "NoActiveContext",
+    "NotFound",
+    "PolydatumException",
+    "Resource",
+    "ResourceSetupException",
+    "Service",
+    "ServiceNotInitialized",
+    "StepRecord",
+    "ValueResource",
+]

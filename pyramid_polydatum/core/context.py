@@ -1,0 +1,296 @@
+"""DataAccessContext: the state of one unit of work (an HTTP request, a task, a script run).
+
+Lifecycle:
+
+1. ``__enter__`` pushes the context on its manager's stack and sets up every middleware in registration order.
+2. The body runs; resources are created on first access and cached for the rest of the context.
+3. ``__exit__`` throws the body's error (if any) into each middleware in reverse order. A middleware may replace
+   the error by raising another one, but it cannot make it vanish.
+4. Resources are torn down in reverse creation order with the final error thrown in. Their own teardown errors
+   are logged and kept (``get_resource_exit_errors()``), never raised.
+5. The context leaves the stack. It cannot be entered again.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Generator
+from time import perf_counter
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from .errors import ContextStateError, InvalidMiddleware, MiddlewareSetupException, ResourceSetupException
+from .meta import Meta
+from .record import ContextRecord, ErrorInfo, StepRecord
+from .resources import describe
+
+if TYPE_CHECKING:
+    from .dal import DataAccessLayer
+    from .manager import DataManager
+
+log = logging.getLogger("pyramid_polydatum")
+
+CREATED = "created"
+SETUP = "setup"  # middleware are being set up
+ACTIVE = "active"
+CLOSING = "closing"  # middleware are being torn down; resources may still be created
+RELEASING = "releasing"  # resources are being torn down
+EXITED = "exited"
+
+_CAN_CREATE = frozenset({SETUP, ACTIVE, CLOSING})
+_CAN_READ = frozenset({SETUP, ACTIVE, CLOSING, RELEASING})
+
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
+
+
+class DataAccessContext:
+    """One unit of work of a ``DataManager``; single use, entered with ``with``."""
+
+    def __init__(self, data_manager: DataManager, meta: Meta | dict[str, Any] | None = None) -> None:
+        self._data_manager = data_manager
+        self._meta = meta if isinstance(meta, Meta) else Meta(meta)
+        self._state = CREATED
+        self._resources: dict[str, Any] = {}
+        self._creating: set[str] = set()
+        self._resource_generators: list[tuple[str, Generator[Any, None, None], int]] = []
+        self._middleware_generators: list[tuple[str, Generator[Any, None, None], int]] = []
+        self._exit_errors: list[ExcInfo] = []
+        self._record = ContextRecord()
+        self._error: BaseException | None = None
+
+    # -- public, read-only state ---------------------------------------------------------------------------
+
+    @property
+    def data_manager(self) -> DataManager:
+        return self._data_manager
+
+    @property
+    def dal(self) -> DataAccessLayer:
+        return self._data_manager.get_dal()
+
+    @property
+    def meta(self) -> Meta:
+        return self._meta
+
+    @meta.setter
+    def meta(self, value: object) -> None:
+        raise AttributeError("DataAccessContext.meta is read-only; pass meta when creating the context")
+
+    @meta.deleter
+    def meta(self) -> None:
+        raise AttributeError("DataAccessContext.meta is read-only")
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    @property
+    def record(self) -> ContextRecord:
+        """What happened so far: resources and middleware with timings and outcomes (for tooling)."""
+        return self._record
+
+    @property
+    def error(self) -> BaseException | None:
+        """The error the context ended with (after middleware), or None; meaningful once exited."""
+        return self._error
+
+    def get_resource_exit_errors(self) -> list[ExcInfo]:
+        """Errors raised by resources during teardown, as ``(type, value, traceback)`` (polydatum's format)."""
+        return list(self._exit_errors)
+
+    def __contains__(self, name: object) -> bool:
+        """True once the resource ``name`` has been created in this context."""
+        return name in self._resources
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._state} resources={list(self._resources)}>"
+
+    # -- resources -----------------------------------------------------------------------------------------
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        factory = self._data_manager.get_resource(name)
+        if factory is None:
+            raise AttributeError(f"{type(self).__name__} has no attribute or resource {name!r}")
+        state = self._state
+        if state not in _CAN_READ:
+            raise ContextStateError(f"resource {name!r} can only be used inside an entered context (it is {state})")
+        try:
+            return self._resources[name]
+        except KeyError:
+            pass
+        if state not in _CAN_CREATE:
+            raise ContextStateError(f"resource {name!r} cannot be created while resources are being torn down")
+        if name in self._creating:
+            raise ContextStateError(f"resource {name!r} needs itself during its own setup")
+        return self._create_resource(name, factory)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if not name.startswith("_") and self._data_manager.get_resource(name) is not None:
+            raise AttributeError(f"{name!r} is a resource of this context and cannot be assigned")
+        object.__setattr__(self, name, value)
+
+    def _create_resource(self, name: str, factory: Any) -> Any:
+        index = self._record._add(StepRecord("resource", name))
+        self._creating.add(name)
+        started = perf_counter()
+        try:
+            generator = factory(self)
+            if not isinstance(generator, Generator):
+                raise ResourceSetupException(
+                    f"resource {name!r}: {describe(factory)} returned {type(generator).__name__}, not a generator"
+                )
+            value = next(generator)
+        except StopIteration:
+            error = ResourceSetupException(f"resource {name!r}: {describe(factory)} did not yield on setup")
+            self._record._update(index, setup_seconds=perf_counter() - started, setup_error=ErrorInfo.of(error))
+            raise error from None
+        except BaseException as error:
+            self._record._update(index, setup_seconds=perf_counter() - started, setup_error=ErrorInfo.of(error))
+            raise
+        finally:
+            self._creating.discard(name)
+        self._record._update(index, setup_seconds=perf_counter() - started)
+        self._resources[name] = value
+        self._resource_generators.append((name, generator, index))
+        return value
+
+    # -- entering and leaving ------------------------------------------------------------------------------
+
+    def __enter__(self) -> DataAccessContext:
+        if self._state != CREATED:
+            raise ContextStateError("a context can be entered only once; create a new one with DataManager.context()")
+        self._data_manager._push_context(self)
+        self._set_state(SETUP)
+        try:
+            for middleware in self._data_manager.get_middleware(self):
+                self._setup_middleware(middleware)
+        except BaseException as error:
+            final = self._close(error)
+            if final is error:
+                raise
+            raise final  # noqa: B904 - a middleware's replacement error keeps the chaining it was raised with
+        self._set_state(ACTIVE)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool:
+        if exc_type is not None and exc_value is None:
+            exc_value = exc_type()
+        final = self._close(exc_value)
+        if final is None or final is exc_value:
+            return False
+        raise final
+
+    def close(self, error: BaseException | None = None) -> BaseException | None:
+        """End the context outside a ``with`` block; returns the final error instead of raising it.
+
+        For integrations that end a context from a callback (a web framework's end-of-request hook), where the
+        error has already been handled elsewhere and raising again would only hide it.
+        """
+        return self._close(error)
+
+    def _setup_middleware(self, middleware: Any) -> None:
+        name = describe(middleware)
+        index = self._record._add(StepRecord("middleware", name))
+        started = perf_counter()
+        try:
+            generator = middleware(self)
+            if not isinstance(generator, Generator):
+                raise InvalidMiddleware(f"middleware {name} returned {type(generator).__name__}, not a generator")
+            next(generator)
+        except StopIteration:
+            error = MiddlewareSetupException(f"middleware {name} did not yield on setup")
+            self._record._update(index, setup_seconds=perf_counter() - started, setup_error=ErrorInfo.of(error))
+            raise error from None
+        except BaseException as error:
+            self._record._update(index, setup_seconds=perf_counter() - started, setup_error=ErrorInfo.of(error))
+            raise
+        self._record._update(index, setup_seconds=perf_counter() - started)
+        self._middleware_generators.append((name, generator, index))
+
+    def _close(self, error: BaseException | None) -> BaseException | None:
+        if self._state not in (SETUP, ACTIVE):
+            raise ContextStateError(f"cannot exit a context that is {self._state}")
+        self._data_manager._check_top_context(self)
+        try:
+            self._set_state(CLOSING)
+            error = self._teardown_middleware(error)
+            self._error = error
+            self._record._error = ErrorInfo.of(error)
+            self._set_state(RELEASING)
+            self._teardown_resources(error)
+        finally:
+            self._resources.clear()
+            self._set_state(EXITED)
+            self._data_manager._pop_context(self)
+        return error
+
+    def _teardown_middleware(self, error: BaseException | None) -> BaseException | None:
+        while self._middleware_generators:
+            name, generator, index = self._middleware_generators.pop()
+            received = error
+            started = perf_counter()
+            error = _finish(generator, name, error)
+            self._record._update(
+                index,
+                teardown_seconds=perf_counter() - started,
+                received_error=ErrorInfo.of(received),
+                teardown_error=ErrorInfo.of(error) if error is not received else None,
+            )
+        return error
+
+    def _teardown_resources(self, error: BaseException | None) -> None:
+        while self._resource_generators:
+            name, generator, index = self._resource_generators.pop()
+            started = perf_counter()
+            result = _finish(generator, f"resource {name!r}", error)
+            failed = result is not None and result is not error
+            self._record._update(
+                index,
+                teardown_seconds=perf_counter() - started,
+                received_error=ErrorInfo.of(error),
+                teardown_error=ErrorInfo.of(result) if failed else None,
+            )
+            if failed:
+                assert result is not None
+                self._exit_errors.append((type(result), result, result.__traceback__))
+                log.error("teardown of resource %r failed", name, exc_info=result)
+
+    def _set_state(self, state: str) -> None:
+        self._state = state
+        self._record._state = state
+
+
+def _finish(generator: Generator[Any, None, None], name: str, error: BaseException | None) -> BaseException | None:
+    """Run a setup/teardown generator to its end; return the error that should propagate after it.
+
+    A generator that catches the thrown error and returns does not cancel it: the same error is returned. One
+    that raises another error replaces it. One that yields again gets a ``RuntimeError``.
+    """
+    try:
+        if error is None:
+            next(generator)
+        else:
+            generator.throw(error)
+    except StopIteration:
+        return error
+    except BaseException as raised:  # noqa: BLE001 - every teardown outcome is returned to the caller
+        return raised
+    _close_quietly(generator, name)
+    again = RuntimeError(f"{name} yielded more than once")
+    again.__cause__ = error
+    return again
+
+
+def _close_quietly(generator: Generator[Any, None, None], name: str) -> None:
+    try:
+        generator.close()
+    except Exception:
+        log.error("closing %s after it yielded twice failed", name, exc_info=sys.exc_info())

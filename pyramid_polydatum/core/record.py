@@ -1,0 +1,105 @@
+"""What happened inside one context, kept for tooling (the debug toolbar panel, logs, tests).
+
+The context appends one entry per resource and per middleware; an entry is immutable and replaced when the step
+it describes moves on. Nothing here holds the resource values themselves, so keeping a record after the context
+ended keeps no session or connection alive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Literal
+
+Kind = Literal["resource", "middleware"]
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorInfo:
+    """The type and message of an exception, without its traceback or frames."""
+
+    type_name: str
+    message: str
+
+    @classmethod
+    def of(cls, error: BaseException | None) -> ErrorInfo | None:
+        if error is None:
+            return None
+        try:
+            message = str(error)
+        except Exception:  # noqa: BLE001 - a broken __str__ must not break the record
+            message = "<message unavailable>"
+        return cls(type(error).__name__, message)
+
+    def __str__(self) -> str:
+        return f"{self.type_name}: {self.message}" if self.message else self.type_name
+
+
+@dataclass(frozen=True, slots=True)
+class StepRecord:
+    """One resource or middleware of a context: timings in seconds and how it went.
+
+    ``received_error`` is the context's error that was thrown into the step at teardown (None on success).
+    """
+
+    kind: Kind
+    name: str
+    setup_seconds: float | None = None
+    teardown_seconds: float | None = None
+    setup_error: ErrorInfo | None = None
+    teardown_error: ErrorInfo | None = None
+    received_error: ErrorInfo | None = None
+
+    @property
+    def outcome(self) -> str:
+        """``"ok"``, ``"active"`` (not torn down yet), or the failing phase and error."""
+        if self.setup_error is not None:
+            return f"setup failed: {self.setup_error}"
+        if self.teardown_error is not None:
+            return f"teardown failed: {self.teardown_error}"
+        if self.teardown_seconds is None:
+            return "active"
+        return "ok"
+
+
+class ContextRecord:
+    """The public, read-only story of one context, in order.
+
+    Only the owning context writes to it (through the underscored methods); readers get tuples of frozen entries.
+    """
+
+    __slots__ = ("_error", "_state", "_steps")
+
+    def __init__(self) -> None:
+        self._steps: list[StepRecord] = []
+        self._state = "created"
+        self._error: ErrorInfo | None = None
+
+    @property
+    def state(self) -> str:
+        """``created``, ``active``, ``exiting`` or ``exited``."""
+        return self._state
+
+    @property
+    def error(self) -> ErrorInfo | None:
+        """The error the context ended with, after middleware had their say; None on success."""
+        return self._error
+
+    @property
+    def resources(self) -> tuple[StepRecord, ...]:
+        """Resources in creation order (including those whose setup failed)."""
+        return tuple(s for s in self._steps if s.kind == "resource")
+
+    @property
+    def middleware(self) -> tuple[StepRecord, ...]:
+        """Context middleware in setup order."""
+        return tuple(s for s in self._steps if s.kind == "middleware")
+
+    def __repr__(self) -> str:
+        return f"<ContextRecord {self._state} resources={len(self.resources)} middleware={len(self.middleware)}>"
+
+    def _add(self, step: StepRecord) -> int:
+        self._steps.append(step)
+        return len(self._steps) - 1
+
+    def _update(self, index: int, **changes: object) -> None:
+        self._steps[index] = replace(self._steps[index], **changes)  # type: ignore[arg-type]
