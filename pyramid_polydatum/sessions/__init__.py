@@ -1,0 +1,19 @@
+"""Named SQLAlchemy engines and per-context sessions, with transactions and fork safety."""
+
+from .container import ContextSessions, install_sessions, sessions_middleware, sessions_resource
+from .errors import ConfigurationError, JoinedSessionCommitError, ReadOnlySessionError, UnknownEngine
+from .registry import EngineEntry, EngineRegistry, masked_url
+
+__all__ = [
+    "ConfigurationError",
+    "ContextSessions",
+    "EngineEntry",
+    "EngineRegistry",
+    "JoinedSessionCommitError",
+    "ReadOnlySessionError",
+    "UnknownEngine",
+    "install_sessions",
+    "masked_url",
+    "sessions_middleware",
+    "sessions_resource",
+]

@@ -1,0 +1,226 @@
+"""Per-context sessions: ``ctx.db.reader``, ``.writer``, ``.logger``, ``.get(name)`` and ``.any``.
+
+Sessions are created on first access only, one per engine per context, and are never shared with another
+context, thread or request. ``install_sessions`` registers the resource and the middleware that ends the unit of
+work: it commits what the context owns when the context succeeds, aborts it otherwise, and commits independent
+engines (the logger) either way. Every session is closed, and every connection back in its pool, when the
+context ends, whatever happened.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from .joining import TRANSACTION_MANAGER_KEY
+from .registry import LOGGER, EngineEntry, EngineRegistry
+
+if TYPE_CHECKING:
+    from ..core.context import DataAccessContext
+    from ..core.manager import DataManager
+
+log = logging.getLogger("pyramid_polydatum")
+
+#: Returns the transaction manager a context's joined sessions use, or None to let the sessions own one.
+TransactionManagerLookup = Callable[["DataAccessContext"], Any]
+
+
+def transaction_manager_from_meta(context: DataAccessContext) -> Any:
+    """The default lookup: ``meta.transaction_manager`` (the Pyramid integration puts ``request.tm`` there)."""
+    return context.meta.get(TRANSACTION_MANAGER_KEY)
+
+
+class ContextSessions:
+    """The sessions of one context, created lazily per engine."""
+
+    def __init__(self, registry: EngineRegistry, transaction_manager: Any = None, info: dict[str, Any] | None = None):
+        self._registry = registry
+        self._sessions: dict[str, Session] = {}
+        self._transaction_manager = transaction_manager
+        self._owns_transaction = transaction_manager is None
+        self._info = dict(info or {})
+        self._closed = False
+
+    # -- access --------------------------------------------------------------------------------------------
+
+    @property
+    def registry(self) -> EngineRegistry:
+        return self._registry
+
+    @property
+    def reader(self) -> Session:
+        """The reader's session (the writer's when no reader is configured)."""
+        return self._session_for(self._registry.reader)
+
+    @property
+    def writer(self) -> Session:
+        return self._session_for(self._registry.writer)
+
+    @property
+    def logger(self) -> Session:
+        return self._session_for(self._registry.get(LOGGER))
+
+    @property
+    def any(self) -> Session:
+        """The writer's session if this context already used it, else the reader's: read-your-writes."""
+        writer = self._registry.writer
+        if writer.name in self._sessions:
+            return self._sessions[writer.name]
+        return self.reader
+
+    def get(self, name: str) -> Session:
+        """The session of the engine ``name`` (``reader``/``writer`` fall back as the registry says)."""
+        return self._session_for(self._registry.resolve(name))
+
+    @property
+    def used(self) -> tuple[str, ...]:
+        """Names of the engines whose session this context created, in order."""
+        return tuple(self._sessions)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._sessions
+
+    @property
+    def transaction_manager(self) -> Any:
+        """The manager joined sessions use; created (and owned) on first need when none was given."""
+        if self._transaction_manager is None:
+            import transaction
+
+            self._transaction_manager = transaction.TransactionManager(explicit=True)
+        return self._transaction_manager
+
+    def _session_for(self, entry: EngineEntry) -> Session:
+        session = self._sessions.get(entry.name)
+        if session is not None:
+            return session
+        if self._closed:
+            raise RuntimeError(f"the sessions of this context are closed; cannot open {entry.name!r}")
+        info = dict(self._info)
+        if entry.transaction == "joined":
+            manager = self.transaction_manager
+            if self._owns_transaction and not _in_transaction(manager):
+                manager.begin()
+            info[TRANSACTION_MANAGER_KEY] = manager
+        session = entry.new_session(**info)
+        self._sessions[entry.name] = session
+        return session
+
+    # -- the end of the unit of work -----------------------------------------------------------------------
+
+    def finish(self, error: BaseException | None) -> None:
+        """End the unit of work: independent sessions commit (always), an owned transaction commits or aborts.
+
+        A failing commit of the owned transaction raises (the unit of work fails and nothing is half-stored); an
+        independent session that cannot commit is rolled back and logged, so an audit failure never turns a
+        successful unit of work into an error.
+        """
+        for name, session in list(self._sessions.items()):
+            if self._registry.get(name).transaction == "independent":
+                _commit_independent(name, session)
+        if self._owns_transaction and self._transaction_manager is not None:
+            manager = self._transaction_manager
+            if not _in_transaction(manager):
+                return
+            if error is not None or manager.isDoomed():
+                _quietly("aborting the transaction", manager.abort)
+            else:
+                manager.commit()
+
+    def close(self) -> None:
+        """Close every session (rolling back anything uncommitted); an owned, unfinished transaction is aborted."""
+        self._closed = True
+        if self._owns_transaction and self._transaction_manager is not None and _in_transaction(
+            self._transaction_manager
+        ):
+            log.warning("aborting an unfinished transaction: was the sessions middleware installed?")
+            _quietly("abort", self._transaction_manager.abort)
+        for name, session in self._sessions.items():
+            _quietly(f"closing the {name!r} session", session.close)
+
+    def __repr__(self) -> str:
+        return f"<ContextSessions used={list(self._sessions)}>"
+
+
+def _in_transaction(manager: Any) -> bool:
+    from transaction.interfaces import NoTransaction
+
+    try:
+        manager.get()
+    except NoTransaction:
+        return False
+    return True
+
+
+def _commit_independent(name: str, session: Session) -> None:
+    if not session.in_transaction():
+        return
+    try:
+        session.commit()
+    except Exception:
+        log.exception("committing the independent %r session failed; its writes are rolled back", name)
+        _quietly(f"rolling back the {name!r} session", session.rollback)
+
+
+def _quietly(what: str, action: Callable[[], Any]) -> None:
+    try:
+        action()
+    except Exception:
+        log.exception("%s failed", what)
+
+
+def sessions_resource(
+    registry: EngineRegistry,
+    transaction_manager: TransactionManagerLookup = transaction_manager_from_meta,
+) -> Callable[[DataAccessContext], Generator[ContextSessions, None, None]]:
+    """A resource factory giving each context its ``ContextSessions``."""
+
+    def sessions(context: DataAccessContext) -> Generator[ContextSessions, None, None]:
+        container = ContextSessions(registry, transaction_manager(context), info=_session_info(context))
+        try:
+            yield container
+        finally:
+            container.close()
+
+    return sessions
+
+
+def sessions_middleware(name: str) -> Callable[[DataAccessContext], Generator[None, None, None]]:
+    """Context middleware that finishes the unit of work of the ``name`` resource, if the context used it."""
+
+    def finish_sessions(context: DataAccessContext) -> Generator[None, None, None]:
+        try:
+            yield
+        except BaseException as error:
+            if name in context:
+                getattr(context, name).finish(error)
+            raise
+        else:
+            if name in context:
+                getattr(context, name).finish(None)
+
+    finish_sessions.__qualname__ = f"finish_sessions[{name}]"
+    return finish_sessions
+
+
+def install_sessions(
+    data_manager: DataManager,
+    registry: EngineRegistry,
+    name: str = "db",
+    transaction_manager: TransactionManagerLookup = transaction_manager_from_meta,
+) -> DataManager:
+    """Register ``ctx.<name>`` sessions and the middleware that commits them.
+
+    Install it before other middleware: the middleware registered first is torn down last, so the commit then
+    includes what other middleware write while they are torn down.
+    """
+    data_manager.register_resources(**{name: sessions_resource(registry, transaction_manager)})
+    data_manager.register_context_middleware(sessions_middleware(name))
+    return data_manager
+
+
+def _session_info(context: DataAccessContext) -> dict[str, Any]:
+    request = context.meta.get("request")
+    return {"request": request} if request is not None else {}

@@ -1,0 +1,282 @@
+"""The engine registry: named SQLAlchemy engines, each with its session factory and transaction role."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from typing import Any, Literal
+
+from sqlalchemy import create_engine
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session, sessionmaker
+
+from . import forksafe, readonly
+from .errors import ConfigurationError, UnknownEngine
+from .joining import join_sessions_of
+from .options import TRANSACTION_MODES, parse_engine_settings
+
+log = logging.getLogger("pyramid_polydatum")
+
+TransactionMode = Literal["joined", "independent", "none"]
+
+WRITER, READER, LOGGER = "writer", "reader", "logger"
+
+
+def masked_url(engine_or_url: Engine | URL) -> str:
+    """The URL with its password replaced by ``***``: the only form of a URL this package ever shows."""
+    url = engine_or_url.url if isinstance(engine_or_url, Engine) else engine_or_url
+    return url.render_as_string(hide_password=True)
+
+
+class EngineEntry:
+    """One named engine: the engine, its session factory, and how its sessions behave.
+
+    ``transaction`` is ``"joined"`` (sessions join the unit of work's ``transaction`` manager through
+    zope.sqlalchemy and commit or abort with it), ``"independent"`` (sessions commit on their own when the unit of
+    work ends, whatever its outcome: an audit log survives a failed request) or ``"none"`` (never committed; what
+    read-only engines use).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        engine: Engine,
+        *,
+        is_default: bool,
+        is_readonly: bool,
+        transaction: TransactionMode,
+        session_options: Mapping[str, Any] | None = None,
+        fork_guard: bool = True,
+    ) -> None:
+        self.name = name
+        self.is_default = is_default
+        self.is_readonly = is_readonly
+        self.transaction: TransactionMode = transaction
+        self.fork_guard = fork_guard
+        self.session_options = dict(session_options or {})
+        self.engine = engine
+        self.sessionmaker: sessionmaker[Session] = sessionmaker(bind=engine, **self.session_options)
+        self._guard(engine)
+        if is_readonly:
+            readonly.guard_sessionmaker(self.sessionmaker, name)
+        if transaction == "joined":
+            join_sessions_of(self.sessionmaker, name)
+
+    def _guard(self, engine: Engine) -> None:
+        if self.is_readonly:
+            readonly.guard_engine(engine)
+        if self.fork_guard:
+            forksafe.install_pid_guard(engine)
+
+    def replace_engine(self, engine: Engine, *, dispose_old: bool = True) -> None:
+        """Swap the engine (for ``reinit_engine``); sessions created afterwards use the new one."""
+        old, self.engine = self.engine, engine
+        self._guard(engine)
+        self.sessionmaker.configure(bind=engine)
+        if dispose_old and old is not engine:
+            old.dispose()
+
+    def new_session(self, **info: Any) -> Session:
+        session = self.sessionmaker()
+        session.info.update(info)
+        session.info["engine_name"] = self.name
+        return session
+
+    @property
+    def role(self) -> str:
+        """``default``, ``read-only`` and ``independent`` as they apply, for display."""
+        parts = [p for p, on in (("default", self.is_default), ("read-only", self.is_readonly),
+                                 ("independent", self.transaction == "independent")) if on]
+        return ", ".join(parts) or self.transaction
+
+    def __repr__(self) -> str:
+        return f"<EngineEntry {self.name} {masked_url(self.engine)} ({self.role})>"
+
+
+class EngineRegistry:
+    """Named engines: ``writer``, ``reader``, ``logger`` or any other names.
+
+    Reads fall back to the writer when no ``reader`` is registered; the writer is the engine named ``writer`` or,
+    failing that, the default engine. After a fork, every engine of a live registry drops its pool in the child.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[str, EngineEntry] = {}
+        forksafe.register_after_fork(self)
+
+    # -- building ------------------------------------------------------------------------------------------
+
+    def add(
+        self,
+        name: str,
+        engine: Engine | str | URL,
+        *,
+        default: bool | None = None,
+        readonly: bool | None = None,
+        transaction: TransactionMode | None = None,
+        session_options: Mapping[str, Any] | None = None,
+        fork_guard: bool = True,
+        **engine_options: Any,
+    ) -> EngineEntry:
+        """Register an engine (or create one from a URL with ``engine_options``).
+
+        Defaults follow the name: ``reader`` is read-only, ``logger`` is independent, others join the
+        transaction; read-only engines never commit. The first engine, or ``writer``, is the default unless
+        another says ``default=True``.
+        """
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ConfigurationError(f"engine name {name!r} is not an identifier")
+        if name in self._entries:
+            raise ConfigurationError(f"an engine named {name!r} is already registered")
+        is_readonly = (name == READER) if readonly is None else bool(readonly)
+        mode = transaction or ("none" if is_readonly else "independent" if name == LOGGER else "joined")
+        if mode not in TRANSACTION_MODES:
+            raise ConfigurationError(f"engine {name!r}: transaction must be one of {', '.join(TRANSACTION_MODES)}")
+        if is_readonly and name in (WRITER, LOGGER):
+            raise ConfigurationError(f"engine {name!r} cannot be read-only: the {name} exists to write")
+        if is_readonly and mode != "none":
+            raise ConfigurationError(
+                f"engine {name!r} is read-only but transaction={mode!r}: a read-only engine never commits, "
+                "use transaction='none'"
+            )
+        if default and is_readonly:
+            raise ConfigurationError(f"engine {name!r} cannot be the default: it is read-only")
+        if not isinstance(engine, Engine):
+            engine = _create_engine(name, engine, engine_options)
+        elif engine_options:
+            raise ConfigurationError(f"engine {name!r}: engine options given with an Engine that already exists")
+        for other in self._entries.values():
+            if other.engine is engine and (is_readonly or other.is_readonly):
+                raise ConfigurationError(
+                    f"engines {other.name!r} and {name!r} share one Engine but only one is read-only: a read-only "
+                    "engine needs its own Engine (give it the URL; it may be the same database)"
+                )
+        entry = EngineEntry(
+            name, engine, is_default=bool(default), is_readonly=is_readonly, transaction=mode,
+            session_options=session_options, fork_guard=fork_guard,
+        )
+        if default:
+            for other in self._entries.values():
+                if other.is_default:
+                    raise ConfigurationError(f"engines {other.name!r} and {name!r} both claim to be the default")
+        self._entries[name] = entry
+        self._settle_default()
+        return entry
+
+    def _settle_default(self) -> None:
+        """Exactly one writable default: an explicit one, else ``writer``, else the first writable engine."""
+        if any(e.is_default for e in self._entries.values()):
+            return
+        writable = [e for e in self._entries.values() if not e.is_readonly]
+        chosen = self._entries.get(WRITER) or (writable[0] if writable else None)
+        if chosen is not None:
+            chosen.is_default = True
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any], prefix: str = "polydatum.engine.") -> EngineRegistry:
+        """Build a registry from flat settings: ``<prefix><name>.url``, ``<prefix><name>.pool_size`` ...
+
+        Every value is converted by the parse table in ``options``; problems raise ``ConfigurationError`` naming
+        the setting, before any engine is created.
+        """
+        specs = parse_engine_settings(settings, prefix)
+        registry = cls()
+        try:
+            for name, spec in specs.items():
+                registry.add(
+                    name, spec.url, session_options=spec.session, **spec.entry, **spec.engine,
+                )
+            registry.validate()
+        except BaseException:
+            registry.dispose()
+            raise
+        return registry
+
+    def validate(self) -> None:
+        """Check the registry as a whole: there are engines, and one writable default among them."""
+        if not self._entries:
+            raise ConfigurationError("no engine is configured")
+        if not any(e.is_default for e in self._entries.values()):
+            raise ConfigurationError(
+                f"no writable default engine among {', '.join(self._entries)}: add a writer or mark one default"
+            )
+
+    # -- lookup --------------------------------------------------------------------------------------------
+
+    def get(self, name: str) -> EngineEntry:
+        try:
+            return self._entries[name]
+        except KeyError:
+            known = ", ".join(self._entries) or "none"
+            raise UnknownEngine(f"no engine named {name!r} (registered: {known})") from None
+
+    __getitem__ = get
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
+
+    def __iter__(self) -> Iterator[EngineEntry]:
+        return iter(list(self._entries.values()))
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._entries)
+
+    @property
+    def default(self) -> EngineEntry:
+        for entry in self._entries.values():
+            if entry.is_default:
+                return entry
+        raise UnknownEngine("no default engine is registered")
+
+    @property
+    def writer(self) -> EngineEntry:
+        """The ``writer`` engine, or the default one."""
+        return self._entries.get(WRITER) or self.default
+
+    @property
+    def reader(self) -> EngineEntry:
+        """The ``reader`` engine, or the writer when there is none."""
+        return self._entries.get(READER) or self.writer
+
+    def resolve(self, name: str) -> EngineEntry:
+        """``get`` with the fallbacks of the well-known names (``reader`` → writer, ``writer`` → default)."""
+        if name == READER:
+            return self.reader
+        if name == WRITER:
+            return self.writer
+        return self.get(name)
+
+    # -- lifecycle -----------------------------------------------------------------------------------------
+
+    def dispose(self, close: bool = True) -> None:
+        """Dispose of every engine's pool (``close=False`` after a fork: forget, do not close)."""
+        for entry in self._entries.values():
+            entry.engine.dispose(close=close)
+
+    def after_fork(self) -> None:
+        """In a forked child: forget every pooled connection inherited from the parent, closing none."""
+        self.dispose(close=False)
+
+    def __repr__(self) -> str:
+        return f"<EngineRegistry {', '.join(repr(e) for e in self._entries.values())}>"
+
+
+def _create_engine(name: str, url: str | URL, options: Mapping[str, Any]) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        # SQLAlchemy's message repeats the URL, password included: never pass it on.
+        raise ConfigurationError(f"engine {name!r}: the URL is not a valid SQLAlchemy URL") from None
+    try:
+        return create_engine(parsed, **options)
+    except TypeError as error:
+        raise ConfigurationError(f"engine {name!r}: {error}") from None
+    except ArgumentError as error:
+        raise ConfigurationError(f"engine {name!r} ({masked_url(parsed)}): {error}") from None
+    except ImportError as error:
+        raise ConfigurationError(f"engine {name!r}: the database driver is not installed ({error})") from None
