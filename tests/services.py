@@ -76,8 +76,11 @@ def create_postgresql() -> Database:
     with psycopg.connect(host=PG_HOST, port=PG_PORT, user=PG_ADMIN, dbname=name, autocommit=True) as conn:
         conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(name), sql.Identifier(reader)))
         conn.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(sql.Identifier(reader)))
-        conn.execute(sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA public GRANT SELECT ON TABLES TO {}").format(
-            sql.Identifier(writer), sql.Identifier(reader)))
+        conn.execute(
+            sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA public GRANT SELECT ON TABLES TO {}").format(
+                sql.Identifier(writer), sql.Identifier(reader)
+            )
+        )
     from urllib.parse import quote
 
     password = quote(SECRET_PASSWORD, safe="")

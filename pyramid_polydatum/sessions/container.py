@@ -130,7 +130,11 @@ class ContextSessions:
                 manager.commit()
 
     def close(self) -> None:
-        """Close every session (rolling back anything uncommitted); an owned, unfinished transaction is aborted."""
+        """Close every session and return its connection; an owned, unfinished transaction is aborted.
+
+        A joined session in a transaction owned by someone else (``meta.transaction_manager``) that is still open
+        is left to that transaction, whose end closes it.
+        """
         self._closed = True
         if self._owns_transaction and self._transaction_manager is not None and _in_transaction(
             self._transaction_manager
@@ -138,7 +142,22 @@ class ContextSessions:
             log.warning("aborting an unfinished transaction: was the sessions middleware installed?")
             _quietly("abort", self._transaction_manager.abort)
         for name, session in self._sessions.items():
+            if self._left_to_external_transaction(name, session):
+                continue
             _quietly(f"closing the {name!r} session", session.close)
+
+    def _left_to_external_transaction(self, name: str, session: Session) -> bool:
+        """A joined session inside a transaction someone else owns and has not finished yet.
+
+        Closing it would roll back work its owner has still to commit: a silent lost write. The manager closes
+        the session itself when that transaction ends (zope.sqlalchemy's default).
+        """
+        return (
+            not self._owns_transaction
+            and self._registry.get(name).transaction == "joined"
+            and session.in_transaction()
+            and _in_transaction(self._transaction_manager)
+        )
 
     def __repr__(self) -> str:
         return f"<ContextSessions used={list(self._sessions)}>"

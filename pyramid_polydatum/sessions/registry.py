@@ -103,6 +103,7 @@ class EngineRegistry:
 
     def __init__(self) -> None:
         self._entries: dict[str, EngineEntry] = {}
+        self._explicit_default: str | None = None
         forksafe.register_after_fork(self)
 
     # -- building ------------------------------------------------------------------------------------------
@@ -157,21 +158,21 @@ class EngineRegistry:
             session_options=session_options, fork_guard=fork_guard,
         )
         if default:
-            for other in self._entries.values():
-                if other.is_default:
-                    raise ConfigurationError(f"engines {other.name!r} and {name!r} both claim to be the default")
+            if self._explicit_default is not None:
+                raise ConfigurationError(
+                    f"engines {self._explicit_default!r} and {name!r} both claim to be the default"
+                )
+            self._explicit_default = name
         self._entries[name] = entry
         self._settle_default()
         return entry
 
     def _settle_default(self) -> None:
-        """Exactly one writable default: an explicit one, else ``writer``, else the first writable engine."""
-        if any(e.is_default for e in self._entries.values()):
-            return
+        """Exactly one writable default: the explicit one, else ``writer``, else the first writable engine."""
         writable = [e for e in self._entries.values() if not e.is_readonly]
-        chosen = self._entries.get(WRITER) or (writable[0] if writable else None)
-        if chosen is not None:
-            chosen.is_default = True
+        chosen = self._entries.get(self._explicit_default or WRITER) or (writable[0] if writable else None)
+        for entry in self._entries.values():
+            entry.is_default = entry is chosen
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any], prefix: str = "polydatum.engine.") -> EngineRegistry:
@@ -269,7 +270,7 @@ class EngineRegistry:
 def _create_engine(name: str, url: str | URL, options: Mapping[str, Any]) -> Engine:
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         # SQLAlchemy's message repeats the URL, password included: never pass it on.
         raise ConfigurationError(f"engine {name!r}: the URL is not a valid SQLAlchemy URL") from None
     try:
