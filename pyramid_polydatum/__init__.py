@@ -29,6 +29,15 @@ from .core import (
     ValueResource,
 )
 
+
+
+def includeme(config):  # type: ignore[no-untyped-def]
+    """``config.include('pyramid_polydatum')``; the Pyramid glue is imported only here, keeping the core free of it."""
+    from .glue import includeme as include_glue
+
+    include_glue(config)
+
+
 __all__ = [
     "AlreadyExistsException",
     "Context",

@@ -85,3 +85,19 @@ def test_repr_never_raises_and_truncates():
     assert "_NotJson" in text
     assert len(text) < 1000
     assert str(meta) == text
+
+
+def test_lazy_values_are_computed_on_first_read_only_and_kept():
+    calls = []
+
+    def load_identity():
+        calls.append(1)
+        return {"id": 7}
+
+    meta = Meta(identity=Meta.lazy(load_identity), request="req")
+    assert "<lazy>" in repr(meta)
+    assert calls == []
+    assert meta.identity == {"id": 7}
+    assert meta["identity"] is meta.identity
+    assert calls == [1]
+    assert meta.to_dict() == {"identity": {"id": 7}, "request": "req"}

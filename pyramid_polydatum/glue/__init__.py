@@ -1,0 +1,87 @@
+"""``config.include('pyramid_polydatum')``: settings, the DataManager, engines, ``request.dal``, transactions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyramid.tweens import EXCVIEW, INGRESS
+
+from ..core.manager import DataManager
+from ..sessions.container import install_sessions
+from ..sessions.errors import ConfigurationError
+from ..sessions.options import parse_engine_settings
+from .directives import (
+    ENGINE_ORDER,
+    SESSIONS_ORDER,
+    add_polydatum_engine,
+    add_polydatum_middleware,
+    add_polydatum_resource,
+    add_polydatum_service,
+    get_data_manager,
+    get_engines,
+)
+from .interfaces import IDataManager, IEngineRegistry
+from .request import CONTEXT_ATTR, make_request_dal, request_context
+from .settings import ENGINE_PREFIX, parse_settings
+
+__all__ = [
+    "CONTEXT_ATTR",
+    "get_data_manager",
+    "get_engines",
+    "includeme",
+    "request_context",
+]
+
+
+def includeme(config: Any) -> None:
+    settings = parse_settings(config.get_settings())
+    engine_specs = parse_engine_settings(config.get_settings(), ENGINE_PREFIX)
+
+    manager = config.maybe_dotted(settings["data_manager"]) if settings["data_manager"] else DataManager()
+    if not isinstance(manager, DataManager):
+        raise ConfigurationError(f"setting polydatum.data_manager: {manager!r} is not a DataManager")
+    config.registry.registerUtility(manager, IDataManager)
+
+    config.add_directive("add_polydatum_service", add_polydatum_service)
+    config.add_directive("add_polydatum_resource", add_polydatum_resource)
+    config.add_directive("add_polydatum_middleware", add_polydatum_middleware)
+    config.add_directive("add_polydatum_engine", add_polydatum_engine)
+
+    engines = get_engines(config.registry)
+    for name, spec in engine_specs.items():
+        options = {**spec.entry, **spec.engine}
+        config.action(("polydatum-engine", name),
+                      lambda n=name, s=spec, o=options: engines.add(n, s.url, session_options=s.session, **o),
+                      order=ENGINE_ORDER)
+
+    use_transactions = settings["transactions"]
+    if use_transactions:
+        config.get_settings().setdefault("tm.manager_hook", "pyramid_tm.explicit_manager")
+        config.include("pyramid_tm")
+
+    sessions_name = settings["sessions"]
+
+    def install() -> None:
+        if sessions_name and len(engines):
+            engines.validate()
+            install_sessions(manager, engines, name=sessions_name)
+
+    config.action(("polydatum-sessions",), install, order=SESSIONS_ORDER)
+
+    meta_factory = config.maybe_dotted(settings["meta_factory"]) if settings["meta_factory"] else None
+    if meta_factory is not None and not callable(meta_factory):
+        raise ConfigurationError(f"setting polydatum.meta_factory: {meta_factory!r} is not callable")
+    config.add_request_method(
+        make_request_dal(manager, use_transactions, meta_factory), settings["request_method"], reify=True
+    )
+    # over pyramid_tm's tween too, so it also sees a failed commit that no exception view rendered
+    config.add_tween("pyramid_polydatum.glue.request.error_recording_tween_factory", under=INGRESS,
+                     over=("pyramid_tm.tm_tween_factory", EXCVIEW))
+
+    if settings["forksafe"]:
+        from pyramid_forksafe.events import ApplicationPostFork
+
+        from .forkevents import reset_engines_after_fork
+
+        config.include("pyramid_forksafe")
+        config.add_subscriber(reset_engines_after_fork, ApplicationPostFork)
