@@ -30,7 +30,6 @@ from .core import (
 )
 
 
-
 def includeme(config):  # type: ignore[no-untyped-def]
     """``config.include('pyramid_polydatum')``; the Pyramid glue is imported only here, keeping the core free of it."""
     from .glue import includeme as include_glue

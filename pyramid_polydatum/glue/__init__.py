@@ -26,6 +26,8 @@ from .settings import ENGINE_PREFIX, parse_settings
 
 __all__ = [
     "CONTEXT_ATTR",
+    "IDataManager",
+    "IEngineRegistry",
     "get_data_manager",
     "get_engines",
     "includeme",

@@ -78,7 +78,7 @@ def end_request_context(request: Any) -> None:
     try:
         _close_contexts_left_open(manager, context)
         final = context.close(error)
-    except Exception:  # noqa: BLE001 - a finished callback must not stop the callbacks after it
+    except Exception:
         log.exception("ending the data context of %s %s failed", request.method, request.path_qs)
         return
     if final is not None and final is not error:
