@@ -49,12 +49,15 @@ def includeme(config: Any) -> None:
     config.add_directive("add_polydatum_middleware", add_polydatum_middleware)
     config.add_directive("add_polydatum_engine", add_polydatum_engine)
 
-    engines = get_engines(config.registry)
     for name, spec in engine_specs.items():
         options = {**spec.entry, **spec.engine}
-        config.action(("polydatum-engine", name),
-                      lambda n=name, s=spec, o=options: engines.add(n, s.url, session_options=s.session, **o),
-                      order=ENGINE_ORDER)
+        config.action(
+            ("polydatum-engine", name),
+            lambda n=name, s=spec, o=options: get_engines(config.registry).add(
+                n, s.url, session_options=s.session, **o
+            ),
+            order=ENGINE_ORDER,
+        )
 
     use_transactions = settings["transactions"]
     if use_transactions:
@@ -64,9 +67,10 @@ def includeme(config: Any) -> None:
     sessions_name = settings["sessions"]
 
     def install() -> None:
-        if sessions_name and len(engines):
-            engines.validate()
-            install_sessions(manager, engines, name=sessions_name)
+        configured = get_engines(config.registry)  # looked up now: an include may have swapped the registry
+        if sessions_name and len(configured):
+            configured.validate()
+            install_sessions(manager, configured, name=sessions_name)
 
     config.action(("polydatum-sessions",), install, order=SESSIONS_ORDER)
 

@@ -67,8 +67,7 @@ def add_polydatum_middleware(config: Any, middleware: Any) -> None:
 
 def add_polydatum_engine(config: Any, name: str, engine: Any, **options: Any) -> None:
     """``config.add_polydatum_engine('reader', url_or_engine, readonly=True, pool_size=5)``."""
-    engines = get_engines(config.registry)
     intr = config.introspectable("polydatum engines", name, name, "polydatum engine")
     intr["options"] = {k: v for k, v in options.items() if k != "connect_args"}
-    config.action(("polydatum-engine", name), lambda: engines.add(name, engine, **options),
+    config.action(("polydatum-engine", name), lambda: get_engines(config.registry).add(name, engine, **options),
                   order=ENGINE_ORDER, introspectables=(intr,))
