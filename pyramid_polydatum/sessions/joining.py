@@ -20,6 +20,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from .errors import JoinedSessionCommitError
 
 TRANSACTION_MANAGER_KEY = "transaction_manager"
+_HOOKED_KEY = "pyramid_polydatum.hooked_transaction"
+
+
+def _release_after_failed_commit(committed: bool, session: Session) -> None:
+    """zope.sqlalchemy leaves a one-phase session open when its commit fails; release its connection now.
+
+    Otherwise the connection (and, on SQLite, the database's write lock) stays held until the unit of work ends,
+    and anything written meanwhile on another engine of the same database waits for it.
+    """
+    session.info.pop(_HOOKED_KEY, None)
+    if not committed:
+        session.close()
 
 
 def join_sessions_of(factory: sessionmaker[Session], engine_name: str) -> None:
@@ -34,6 +46,10 @@ def join_sessions_of(factory: sessionmaker[Session], engine_name: str) -> None:
                 f"session.info[{TRANSACTION_MANAGER_KEY!r}]; create sessions through the context (ctx.db)"
             )
         join_transaction(session, STATUS_CHANGED, manager, keep_session=False)
+        current = manager.get()
+        if session.info.get(_HOOKED_KEY) is not current:
+            session.info[_HOOKED_KEY] = current
+            current.addAfterCommitHook(_release_after_failed_commit, args=(session,))
 
     def after_begin(session: Session, transaction: Any, connection: Any) -> None:
         join(session)

@@ -11,7 +11,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import forksafe, readonly
+from . import forksafe, hygiene, readonly
 from .errors import ConfigurationError, UnknownEngine
 from .joining import join_sessions_of
 from .options import TRANSACTION_MODES, parse_engine_settings
@@ -64,6 +64,7 @@ class EngineEntry:
             join_sessions_of(self.sessionmaker, name)
 
     def _guard(self, engine: Engine) -> None:
+        hygiene.install_checkin_rollback(engine)
         if self.is_readonly:
             readonly.guard_engine(engine)
         if self.fork_guard:

@@ -1,0 +1,154 @@
+"""A small Pyramid app exercising every commit and rollback path of the include."""
+
+from __future__ import annotations
+
+from pyramid.config import Configurator
+from pyramid.httpexceptions import HTTPConflict, HTTPNotFound
+from pyramid.view import exception_view_config
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
+from transaction.interfaces import TransientError
+
+from pyramid_polydatum import Service
+from tests.sessions.models import AuditEntry, Note, Tag
+
+
+class Notes(Service):
+    def add(self, note_id: int, text: str) -> Note:
+        note = Note(id=note_id, text=text)
+        self._ctx.db.writer.add(note)
+        self._ctx.db.writer.flush()
+        return note
+
+    def get(self, note_id: int) -> Note | None:
+        return self._ctx.db.any.get(Note, note_id)
+
+    def texts(self) -> list[str]:
+        return list(self._ctx.db.reader.scalars(select(Note.text).order_by(Note.id)))
+
+
+class HandledError(Exception):
+    """Rendered by an exception view as a friendly page."""
+
+
+def audit_middleware(ctx):
+    """Write an audit row on the independent logger engine, whatever the outcome."""
+    try:
+        yield
+    except Exception as error:
+        ctx.db.logger.add(AuditEntry(message=f"failed: {type(error).__name__}"))
+        raise
+    else:
+        request = ctx.meta.request
+        if request is not None and "audit" in request.params:
+            ctx.db.logger.add(AuditEntry(message="ok"))
+
+
+def create(request):
+    note = request.dal.notes.add(int(request.params["id"]), request.params.get("text", "note"))
+    return {"id": note.id, "read_back": request.dal.notes.get(note.id).text}
+
+
+def show(request):
+    note = request.dal.notes.get(int(request.matchdict["id"]))
+    if note is None:
+        raise HTTPNotFound()
+    return {"id": note.id, "text": note.text}
+
+
+def fail(request):
+    request.dal.notes.add(int(request.params["id"]), "half done")
+    raise RuntimeError("view failed after writing")
+
+
+def fail_handled(request):
+    request.dal.notes.add(int(request.params["id"]), "half done")
+    raise HandledError("friendly")
+
+
+def commit_fails(request):
+    request.dal.notes.add(int(request.params["id"]), "orphan's parent")
+    request.polydatum_context.db.writer.add(Tag(id=1, note_id=999_999))  # deferred FK fails at COMMIT
+    return {"saved": True}
+
+
+def refuse(request):
+    request.dal.notes.add(int(request.params["id"]), "refused")
+    if request.params.get("abort"):
+        request.tm.doom()
+    return HTTPConflict(json_body={"error": "conflict"})
+
+
+ATTEMPTS: list[int] = []
+
+
+def retry_once(request):
+    request.dal.notes.add(int(request.params["id"]), f"attempt {len(ATTEMPTS) + 1}")
+    ATTEMPTS.append(id(request.polydatum_context))
+    if len(ATTEMPTS) == 1:
+        raise TransientError("serialization failure, try again")
+    return {"attempts": len(ATTEMPTS)}
+
+
+def untouched(request):
+    return {"ok": True}
+
+
+def whoami(request):
+    request.dal
+    ctx = request.polydatum_context
+    return {"tag": ctx.meta.tag, "header": request.headers.get("X-Tag"), "ctx": id(ctx),
+            "identity": ctx.meta.identity}
+
+
+@exception_view_config(HandledError, renderer="json")
+def handled_view(exc, request):
+    request.response.status = 422
+    return {"error": str(exc)}
+
+
+@exception_view_config(DBAPIError, renderer="json")
+def database_error_view(exc, request):
+    request.response.status = 503
+    return {"error": "the database refused the change"}
+
+
+class IdentityPolicy:
+    """A security policy that loads the user through request.dal, as real apps do."""
+
+    def identity(self, request):
+        if "user" not in request.params:
+            return None
+        return {"user": request.params["user"], "notes": len(request.dal.notes.texts())}
+
+    def authenticated_userid(self, request):
+        identity = self.identity(request)
+        return identity["user"] if identity else None
+
+    def permits(self, request, context, permission):
+        return True
+
+
+def tag_meta(request):
+    return {"tag": request.headers.get("X-Tag")}
+
+
+def make_app(settings: dict, retry: bool = False):
+    settings = {"polydatum.meta_factory": "tests.glue.app.tag_meta", **settings}
+    with Configurator(settings=settings) as config:
+        if retry:
+            config.include("pyramid_retry")
+        config.include("pyramid_polydatum")
+        config.set_security_policy(IdentityPolicy())
+        config.add_polydatum_service("notes", Notes())
+        config.add_polydatum_middleware(audit_middleware)
+        for name, path, view in [
+            ("create", "/create", create), ("show", "/notes/{id}", show), ("fail", "/fail", fail),
+            ("fail_handled", "/fail-handled", fail_handled), ("commit_fails", "/commit-fails", commit_fails),
+            ("refuse", "/refuse", refuse), ("retry", "/retry", retry_once), ("untouched", "/untouched", untouched),
+            ("whoami", "/whoami", whoami),
+        ]:
+            config.add_route(name, path)
+            config.add_view(view, route_name=name, renderer="json")
+        config.scan("tests.glue.app")
+    return config.make_wsgi_app()
