@@ -1,0 +1,67 @@
+"""demo_app: a small inventory, built on pyramid_polydatum.
+
+Run it with ``python -m demo_app`` (waitress on 127.0.0.1:6543, SQLite in ``demo_app/var``).
+"""
+
+from __future__ import annotations
+
+import os
+
+from pyramid.config import Configurator
+from pyramid.session import SignedCookieSessionFactory
+
+from pyramid_polydatum.glue import get_engines
+
+from .context import audit, memo
+from .models import Base
+from .services import ItemService
+
+
+def main(global_config, **settings):
+    """The WSGI application factory named by the ini files."""
+    _prepare_sqlite_directory(settings)
+    with Configurator(settings=settings) as config:
+        config.include("pyramid_mako")
+        config.include("pyramid_polydatum")
+        secret = settings.get("demo.session_secret") or os.environ.get("DEMO_SESSION_SECRET")
+        if not secret:
+            raise ValueError("setting demo.session_secret (or DEMO_SESSION_SECRET) is required")
+        config.set_session_factory(SignedCookieSessionFactory(secret, httponly=True, samesite="Lax"))
+        config.set_default_csrf_options(require_csrf=True)
+        config.add_polydatum_service("items", ItemService())
+        config.add_polydatum_resource("memo", memo)
+        config.add_polydatum_middleware(audit)
+        config.add_static_view("static", "demo_app:static", cache_max_age=3600)
+        add_routes(config)
+        config.scan(".views")
+    if _setting_true(settings.get("demo.create_tables", "true")):
+        Base.metadata.create_all(get_engines(config.registry).writer.engine)
+    return config.make_wsgi_app()
+
+
+def add_routes(config):
+    config.add_route("home", "/")
+    config.add_route("search", "/search")
+    config.add_route("new", "/items/new")
+    config.add_route("item", "/items/{id}")
+    config.add_route("edit", "/items/{id}/edit")
+    config.add_route("adjust", "/items/{id}/adjust")
+    config.add_route("delete", "/items/{id}/delete")
+    config.add_route("api_items", "/api/items")
+    config.add_route("api_item", "/api/items/{id}")
+    config.add_route("api_adjust", "/api/items/{id}/adjust")
+
+
+def _setting_true(value) -> bool:
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+def _prepare_sqlite_directory(settings) -> None:
+    """The SQLite file's folder must exist before the (read-only) reader opens the file."""
+    url = settings.get("polydatum.engine.writer.url", "")
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "file:"):
+        path = url[len(prefix):].split("?", 1)[0]
+        folder = os.path.dirname(path)
+        if folder:
+            os.makedirs(folder, exist_ok=True)
