@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from time import perf_counter
-from types import TracebackType
+from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any
 
 from .errors import ContextStateError, InvalidMiddleware, MiddlewareSetupException, ResourceSetupException
 from .meta import Meta
-from .record import ContextRecord, ErrorInfo, StepRecord
+from .record import RECORD_HOOK, ContextRecord, ErrorInfo, StepRecord
 from .resources import describe
 
 if TYPE_CHECKING:
@@ -257,6 +257,7 @@ class DataAccessContext:
                 teardown_seconds=perf_counter() - started,
                 received_error=ErrorInfo.of(error),
                 teardown_error=ErrorInfo.of(result) if failed else None,
+                details=_details_of(name, self._resources.get(name)),
             )
             if failed:
                 assert result is not None
@@ -287,6 +288,17 @@ def _finish(generator: Generator[Any, None, None], name: str, error: BaseExcepti
     again = RuntimeError(f"{name} yielded more than once")
     again.__cause__ = error
     return again
+
+
+def _details_of(name: str, value: Any) -> Mapping[str, Any] | None:
+    hook = getattr(value, RECORD_HOOK, None)
+    if hook is None:
+        return None
+    try:
+        return MappingProxyType(dict(hook()))
+    except Exception:
+        log.warning("resource %r could not report its record details", name, exc_info=True)
+        return None
 
 
 def _close_quietly(generator: Generator[Any, None, None], name: str) -> None:

@@ -7,10 +7,15 @@ ended keeps no session or connection alive.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
 Kind = Literal["resource", "middleware"]
+
+#: A resource value with a method of this name is asked, once torn down, for a snapshot of plain data about what it
+#: did (the sessions report their engines' statement counts and transaction outcomes). Only the snapshot is kept.
+RECORD_HOOK = "__polydatum_record__"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +44,7 @@ class StepRecord:
     """One resource or middleware of a context: timings in seconds and how it went.
 
     ``received_error`` is the context's error that was thrown into the step at teardown (None on success).
+    ``details`` is what a resource value chose to report about itself once torn down (see ``RECORD_HOOK``).
     """
 
     kind: Kind
@@ -48,6 +54,7 @@ class StepRecord:
     setup_error: ErrorInfo | None = None
     teardown_error: ErrorInfo | None = None
     received_error: ErrorInfo | None = None
+    details: Mapping[str, Any] | None = None
 
     @property
     def outcome(self) -> str:

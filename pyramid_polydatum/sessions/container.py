@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from .joining import TRANSACTION_MANAGER_KEY
 from .registry import LOGGER, EngineEntry, EngineRegistry
+from .usage import OUTCOME_KEY, USAGE_KEY, EngineUsage, UsageCounter, set_outcome
 
 if TYPE_CHECKING:
     from ..core.context import DataAccessContext
@@ -104,6 +105,8 @@ class ContextSessions:
             if self._owns_transaction and not _in_transaction(manager):
                 manager.begin()
             info[TRANSACTION_MANAGER_KEY] = manager
+        if self._registry.statistics_enabled:
+            info[USAGE_KEY] = UsageCounter()
         session = entry.new_session(**info)
         self._sessions[entry.name] = session
         return session
@@ -111,23 +114,29 @@ class ContextSessions:
     # -- the end of the unit of work -----------------------------------------------------------------------
 
     def finish(self, error: BaseException | None) -> None:
-        """End the unit of work: independent sessions commit (always), an owned transaction commits or aborts.
+        """End the unit of work: an owned transaction commits or aborts, then independent sessions commit.
 
-        A failing commit of the owned transaction raises (the unit of work fails and nothing is half-stored); an
-        independent session that cannot commit is rolled back and logged, so an audit failure never turns a
-        successful unit of work into an error.
+        A failing commit of the owned transaction raises (the unit of work fails and nothing is half-stored), yet
+        the independent sessions (the logger) still commit: that is what they are for. One that cannot commit is
+        rolled back and logged, so an audit failure never turns a successful unit of work into an error. The owned
+        transaction ends first so that its locks are released before the independent commits (on SQLite, a
+        single-writer database, they would otherwise wait for it).
         """
-        for name, session in list(self._sessions.items()):
-            if self._registry.get(name).transaction == "independent":
-                _commit_independent(name, session)
-        if self._owns_transaction and self._transaction_manager is not None:
-            manager = self._transaction_manager
-            if not _in_transaction(manager):
-                return
-            if error is not None or manager.isDoomed():
-                _quietly("aborting the transaction", manager.abort)
-            else:
-                manager.commit()
+        try:
+            self._finish_owned_transaction(error)
+        finally:
+            for name, session in list(self._sessions.items()):
+                if self._registry.get(name).transaction == "independent":
+                    _commit_independent(name, session)
+
+    def _finish_owned_transaction(self, error: BaseException | None) -> None:
+        manager = self._transaction_manager
+        if not self._owns_transaction or manager is None or not _in_transaction(manager):
+            return
+        if error is not None or manager.isDoomed():
+            _quietly("aborting the transaction", manager.abort)
+        else:
+            manager.commit()
 
     def close(self) -> None:
         """Close every session and return its connection; an owned, unfinished transaction is aborted.
@@ -143,8 +152,14 @@ class ContextSessions:
             _quietly("abort", self._transaction_manager.abort)
         for name, session in self._sessions.items():
             if self._left_to_external_transaction(name, session):
+                set_outcome(session, "left open to its transaction")
                 continue
+            if OUTCOME_KEY not in session.info:
+                set_outcome(session, "rolled back" if session.in_transaction() else "no transaction")
             _quietly(f"closing the {name!r} session", session.close)
+            counter = session.info.get(USAGE_KEY)
+            if counter is not None:
+                counter.unbind()
 
     def _left_to_external_transaction(self, name: str, session: Session) -> bool:
         """A joined session inside a transaction someone else owns and has not finished yet.
@@ -158,6 +173,24 @@ class ContextSessions:
             and session.in_transaction()
             and _in_transaction(self._transaction_manager)
         )
+
+    def usage(self) -> tuple[EngineUsage, ...]:
+        """Per engine this context used: statements and SQL time (when counted) and the transaction's outcome."""
+        result = []
+        for name, session in self._sessions.items():
+            counter = session.info.get(USAGE_KEY)
+            result.append(EngineUsage(
+                name=name,
+                role=self._registry.get(name).role,
+                statements=counter.statements if counter is not None else None,
+                sql_seconds=counter.seconds if counter is not None else None,
+                outcome=session.info.get(OUTCOME_KEY, "open"),
+            ))
+        return tuple(result)
+
+    def __polydatum_record__(self) -> dict[str, Any]:
+        """For the context's record (and the debug toolbar): plain data only, no session."""
+        return {"engines": self.usage()}
 
     def __repr__(self) -> str:
         return f"<ContextSessions used={list(self._sessions)}>"
@@ -180,7 +213,10 @@ def _commit_independent(name: str, session: Session) -> None:
         session.commit()
     except Exception:
         log.exception("committing the independent %r session failed; its writes are rolled back", name)
+        set_outcome(session, "commit failed")
         _quietly(f"rolling back the {name!r} session", session.rollback)
+    else:
+        set_outcome(session, "committed")
 
 
 def _quietly(what: str, action: Callable[[], Any]) -> None:

@@ -18,20 +18,28 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from .errors import JoinedSessionCommitError
+from .usage import set_outcome
 
 TRANSACTION_MANAGER_KEY = "transaction_manager"
 _HOOKED_KEY = "pyramid_polydatum.hooked_transaction"
 
 
-def _release_after_failed_commit(committed: bool, session: Session) -> None:
-    """zope.sqlalchemy leaves a one-phase session open when its commit fails; release its connection now.
+def _after_commit(committed: bool, session: Session) -> None:
+    """Record the outcome; and release the session of a failed commit now.
 
-    Otherwise the connection (and, on SQLite, the database's write lock) stays held until the unit of work ends,
-    and anything written meanwhile on another engine of the same database waits for it.
+    zope.sqlalchemy leaves a one-phase session open when its commit fails: its connection (and, on SQLite, the
+    database's write lock) would stay held until the unit of work ends, and anything written meanwhile on another
+    engine of the same database would wait for it.
     """
     session.info.pop(_HOOKED_KEY, None)
+    set_outcome(session, "committed" if committed else "commit failed")
     if not committed:
         session.close()
+
+
+def _after_abort(session: Session) -> None:
+    session.info.pop(_HOOKED_KEY, None)
+    set_outcome(session, "aborted")
 
 
 def join_sessions_of(factory: sessionmaker[Session], engine_name: str) -> None:
@@ -49,7 +57,8 @@ def join_sessions_of(factory: sessionmaker[Session], engine_name: str) -> None:
         current = manager.get()
         if session.info.get(_HOOKED_KEY) is not current:
             session.info[_HOOKED_KEY] = current
-            current.addAfterCommitHook(_release_after_failed_commit, args=(session,))
+            current.addAfterCommitHook(_after_commit, args=(session,))
+            current.addAfterAbortHook(_after_abort, args=(session,))
 
     def after_begin(session: Session, transaction: Any, connection: Any) -> None:
         join(session)

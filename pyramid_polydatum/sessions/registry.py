@@ -11,7 +11,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import forksafe, hygiene, readonly
+from . import forksafe, hygiene, readonly, usage
 from .errors import ConfigurationError, UnknownEngine
 from .joining import join_sessions_of
 from .options import TRANSACTION_MODES, parse_engine_settings
@@ -55,6 +55,7 @@ class EngineEntry:
         self.transaction: TransactionMode = transaction
         self.fork_guard = fork_guard
         self.session_options = dict(session_options or {})
+        self.counts_statements = False
         self.engine = engine
         self.sessionmaker: sessionmaker[Session] = sessionmaker(bind=engine, **self.session_options)
         self._guard(engine)
@@ -63,8 +64,18 @@ class EngineEntry:
         if transaction == "joined":
             join_sessions_of(self.sessionmaker, name)
 
+    def count_statements(self) -> None:
+        """Count statements and SQL time per context session (for the debug toolbar); idempotent."""
+        if self.counts_statements:
+            return
+        self.counts_statements = True
+        usage.count_statements_of(self.engine)
+        usage.bind_counters_of(self.sessionmaker)
+
     def _guard(self, engine: Engine) -> None:
         hygiene.install_checkin_rollback(engine)
+        if getattr(self, "counts_statements", False):
+            usage.count_statements_of(engine)
         if self.is_readonly:
             readonly.guard_engine(engine)
         if self.fork_guard:
@@ -105,6 +116,7 @@ class EngineRegistry:
     def __init__(self) -> None:
         self._entries: dict[str, EngineEntry] = {}
         self._explicit_default: str | None = None
+        self._count_statements = False
         forksafe.register_after_fork(self)
 
     # -- building ------------------------------------------------------------------------------------------
@@ -166,6 +178,8 @@ class EngineRegistry:
             self._explicit_default = name
         self._entries[name] = entry
         self._settle_default()
+        if self._count_statements:
+            entry.count_statements()
         return entry
 
     def _settle_default(self) -> None:
@@ -252,6 +266,16 @@ class EngineRegistry:
         if name == WRITER:
             return self.writer
         return self.get(name)
+
+    def enable_statistics(self) -> None:
+        """Count statements and SQL time of every engine, present and future, per context (for tooling)."""
+        self._count_statements = True
+        for entry in self._entries.values():
+            entry.count_statements()
+
+    @property
+    def statistics_enabled(self) -> bool:
+        return self._count_statements
 
     # -- lifecycle -----------------------------------------------------------------------------------------
 

@@ -76,3 +76,34 @@ def test_record_entries_are_read_only_and_hold_no_resource():
         ctx.record.state = "active"
     assert sentinel not in dataclasses.astuple(step)
     assert isinstance(ctx.record.resources, tuple)
+
+
+def test_a_resource_may_report_plain_details_kept_after_the_context_ended():
+    class Connection:
+        def __init__(self):
+            self.queries = 0
+
+        def __polydatum_record__(self):
+            return {"queries": self.queries}
+
+    def db(ctx):
+        connection = Connection()
+        yield connection
+        connection.queries += 1  # teardown work is counted too: details are taken after it
+
+    class Broken:
+        def __polydatum_record__(self):
+            raise RuntimeError("cannot report")
+
+    def broken(ctx):
+        yield Broken()
+
+    dm = DataManager().register_resources(db=db, broken=broken)
+    with dm.context() as ctx:
+        ctx.db.queries += 2
+        ctx.broken
+    db_step, broken_step = ctx.record.resources
+    assert dict(db_step.details) == {"queries": 3}
+    assert broken_step.details is None and broken_step.outcome == "ok"
+    with pytest.raises(TypeError):
+        db_step.details["queries"] = 0
