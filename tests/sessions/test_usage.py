@@ -58,7 +58,7 @@ def test_a_failed_context_reports_the_aborted_transaction(made):
 
 
 def test_without_statistics_only_outcomes_are_kept_and_nothing_is_counted(made):
-    registry, dm = made
+    _, dm = made
     with dm.context() as ctx:
         ctx.db.writer.add(Note(id=1, text="x"))
     usage = engines_of(ctx)["writer"]
