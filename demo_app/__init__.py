@@ -41,6 +41,7 @@ def main(global_config, **settings):
 
 def add_routes(config):
     config.add_route("home", "/")
+    config.add_route("about", "/about")
     config.add_route("search", "/search")
     config.add_route("new", "/items/new")
     config.add_route("item", "/items/{id}")

@@ -26,6 +26,11 @@ def list_items(request):
     return {"items": request.dal.items.list(), "count": request.dal.items.count(), "query": ""}
 
 
+@view_config(route_name="about", renderer="templates/about.mako")
+def about(request):
+    return {}
+
+
 @view_config(route_name="search", renderer="templates/list.mako")
 def search_items(request):
     query = request.params.get("q", "")

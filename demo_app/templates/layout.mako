@@ -19,7 +19,8 @@
   <main>
     ${next.body()}
   </main>
-  <footer>pyramid_polydatum demo · JSON API at <a href="${request.route_url('api_items')}">/api/items</a></footer>
+  <footer>pyramid_polydatum demo · JSON API at <a href="${request.route_url('api_items')}">/api/items</a> ·
+    <a href="${request.route_url('about')}">About</a></footer>
 </body>
 </html>
 <%def name="csrf_field()">

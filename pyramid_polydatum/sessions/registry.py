@@ -97,10 +97,10 @@ class EngineEntry:
 
     @property
     def role(self) -> str:
-        """``default``, ``read-only`` and ``independent`` as they apply, for display."""
-        parts = [p for p, on in (("default", self.is_default), ("read-only", self.is_readonly),
-                                 ("independent", self.transaction == "independent")) if on]
-        return ", ".join(parts) or self.transaction
+        """For display: ``default, joined``, ``read-only``, ``independent``, ``joined`` ..."""
+        parts = ["default"] if self.is_default else []
+        parts.append("read-only" if self.is_readonly else self.transaction)
+        return ", ".join(parts)
 
     def __repr__(self) -> str:
         return f"<EngineEntry {self.name} {masked_url(self.engine)} ({self.role})>"
