@@ -15,13 +15,13 @@
     <span class="error" role="alert">${error}</span>
   % endif
 </form>
-<p>
+<div class="actions">
   <a class="button" href="${request.route_url('edit', id=item.id)}">Edit</a>
   <form method="post" action="${request.route_url('delete', id=item.id)}" class="inline">
     ${csrf_field()}
     <button type="submit" class="danger">Delete</button>
   </form>
-</p>
+</div>
 <h2>Stock movements</h2>
 % if item.movements:
 <table>

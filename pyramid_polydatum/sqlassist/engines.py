@@ -1,15 +1,8 @@
 """pyramid_sqlassist's engine functions, as a face over one module-level ``EngineRegistry``.
 
-``initialize_engine`` adds the engine to that registry (which owns its sessionmaker, read-only guards, fork hooks
-and ``transaction`` joining); nothing here creates or tracks sessions of its own. Where pyramid_sqlassist was
-broken this face does the right thing instead:
-
-- ``is_readonly=True`` works on SQLAlchemy 2 (sqlassist asked for ``autocommit=True`` sessions, which no longer
-  exist): the registry's read-only engine refuses flushes and makes the database refuse writes;
-- sessions belong to one request (or context), never to a process-global wrapper;
-- ``transaction`` and ``zope.sqlalchemy`` are imported only when an engine asks for them (``use_zope=True``);
-- ``reinit_engine`` forgets the pooled connections (``dispose(close=False)``) instead of closing sockets that
-  the parent process still uses.
+``initialize_engine`` adds the engine to that registry, which owns its sessionmaker, read-only guards, fork hooks
+and ``transaction`` joining; nothing here creates or tracks sessions of its own (the package docstring lists
+where this face departs from pyramid_sqlassist, and why).
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ def escape_like(value: str, escape: str = LIKE_ESCAPE) -> str:
     """``value`` with the escape character, ``%`` and ``_`` escaped: as a LIKE pattern it matches only itself."""
     if len(escape) != 1:
         raise ValueError("the LIKE escape must be one character")
-    return value.replace("%", escape + "%").replace("_", escape + "_")
+    return value.replace(escape, escape + escape).replace("%", escape + "%").replace("_", escape + "_")
 
 
 class CoreObject:

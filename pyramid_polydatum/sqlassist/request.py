@@ -9,13 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cached_property
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy.orm import Session
 
 from ..sessions.container import ContextSessions
 from ..sessions.errors import ConfigurationError
+from ..sessions.registry import EngineRegistry
 from .engines import bind_data_manager, get_registry, initialized_names, transaction_disabled
+
+if TYPE_CHECKING:
+    from pyramid.config import Configurator
+    from pyramid.request import Request
 
 #: ``config.registry.pyramid_sqlassist``, as sqlassist sets it (its debugtoolbar panel reads the method name).
 REGISTRY_ATTR = "pyramid_sqlassist"
@@ -35,7 +40,7 @@ class DbSessionsContainer:
     #: the sessions ``any`` prefers, in order; the logger is never a default choice
     any_preferences: ClassVar[list[str]] = ["reader", "writer"]
 
-    def __init__(self, request: Any) -> None:
+    def __init__(self, request: Request) -> None:
         self._request = request
 
     @cached_property
@@ -51,7 +56,13 @@ class DbSessionsContainer:
             )
         from ..glue.request import request_context
 
-        getattr(request, names["dal_method_name"])  # enters the context; a finished callback ends it
+        try:
+            getattr(request, names["dal_method_name"])  # enters the context; a finished callback ends it
+        except AttributeError:
+            raise RuntimeError(
+                f"the request has no request.{names['dal_method_name']}: a pyramid.testing.DummyRequest needs "
+                "pyramid.request.apply_request_extensions(request) first"
+            ) from None
         context = request_context(request)
         if context is None or context.data_manager.get_resource(names["sessions_name"]) is None:
             raise RuntimeError(
@@ -111,9 +122,9 @@ class DbSessionsContainer:
 
 
 def register_request_method(
-    config: Any,
+    config: Configurator,
     request_method_name: str,
-    dbContainerClass: Callable[[Any], Any] = DbSessionsContainer,
+    dbContainerClass: Callable[[Request], Any] = DbSessionsContainer,
 ) -> None:
     """``request.<request_method_name>``: a ``dbContainerClass(request)`` per request, over ``request.dal``.
 
@@ -151,7 +162,7 @@ def register_request_method(
         "sessions_name": parsed["sessions"],
     })
     bind_data_manager(get_data_manager(config.registry), parsed["sessions"])
-    config.action(None, _refuse_foreign_engines, order=ENGINE_ORDER + 1)
+    config.action(None, lambda: _refuse_foreign_engines(registry), order=ENGINE_ORDER + 1)
     config.add_request_method(lambda request: dbContainerClass(request), request_method_name, reify=True)
 
 
@@ -163,9 +174,9 @@ def _transactions_available() -> bool:
     return all(find_spec(name) is not None for name in ("transaction", "pyramid_tm", "zope.sqlalchemy"))
 
 
-def _refuse_foreign_engines() -> None:
+def _refuse_foreign_engines(registry: EngineRegistry) -> None:
     """Runs after the include's engine actions: engines that did not come through ``initialize_engine``."""
-    foreign = [name for name in get_registry().names if name not in initialized_names()]
+    foreign = [name for name in registry.names if name not in initialized_names()]
     if foreign:
         raise ConfigurationError(
             f"engines {', '.join(foreign)} were configured through pyramid_polydatum (settings or "
