@@ -168,7 +168,7 @@ class DataAccessContext:
             for middleware in self._data_manager.get_middleware(self):
                 self._setup_middleware(middleware)
         except BaseException as error:
-            final = self._close(error)
+            final = self._close(error, strict=True)
             if final is error:
                 raise
             raise final  # noqa: B904 - a middleware's replacement error keeps the chaining it was raised with
@@ -183,7 +183,7 @@ class DataAccessContext:
     ) -> bool:
         if exc_type is not None and exc_value is None:
             exc_value = exc_type()
-        final = self._close(exc_value)
+        final = self._close(exc_value, strict=True)
         if final is None or final is exc_value:
             return False
         raise final
@@ -192,9 +192,11 @@ class DataAccessContext:
         """End the context outside a ``with`` block; returns the final error instead of raising it.
 
         For integrations that end a context from a callback (a web framework's end-of-request hook), where the
-        error has already been handled elsewhere and raising again would only hide it.
+        error has already been handled elsewhere and raising again would only hide it. Unlike ``__exit__`` it may
+        end a context entered in another thread or task (the request's data was first touched in a worker
+        thread): everything is torn down here, and that thread's stack drops the context when next read.
         """
-        return self._close(error)
+        return self._close(error, strict=False)
 
     def _setup_middleware(self, middleware: Any) -> None:
         name = describe(middleware)
@@ -215,10 +217,10 @@ class DataAccessContext:
         self._record._update(index, setup_seconds=perf_counter() - started)
         self._middleware_generators.append((name, generator, index))
 
-    def _close(self, error: BaseException | None) -> BaseException | None:
+    def _close(self, error: BaseException | None, strict: bool) -> BaseException | None:
         if self._state not in (SETUP, ACTIVE):
             raise ContextStateError(f"cannot exit a context that is {self._state}")
-        self._data_manager._check_top_context(self)
+        self._data_manager._check_top_context(self, strict)
         try:
             self._set_state(CLOSING)
             error = self._teardown_middleware(error)

@@ -122,12 +122,12 @@ class DataManager:
 
     def get_active_context(self) -> DataAccessContext | None:
         """The innermost context of this manager entered in the current thread or task, or None."""
-        stack = self._stack.get()
+        stack = self._live_stack()
         return stack[-1] if stack else None
 
     def require_active_context(self, purpose: str = "this operation") -> DataAccessContext:
         """The active context; ``NoActiveContext`` (saying what needed it) when there is none."""
-        stack = self._stack.get()
+        stack = self._live_stack()
         if not stack:
             raise NoActiveContext(
                 f"{purpose} needs an active context of this DataManager: wrap the work in "
@@ -138,19 +138,35 @@ class DataManager:
     @property
     def active_contexts(self) -> tuple[DataAccessContext, ...]:
         """The contexts entered in the current thread or task, outermost first."""
-        return self._stack.get()
+        return self._live_stack()
+
+    def _live_stack(self) -> tuple[DataAccessContext, ...]:
+        """This thread's stack, without contexts that were ended from another thread (``close()``)."""
+        stack = self._stack.get()
+        if stack and stack[-1].state == "exited":
+            stack = tuple(c for c in stack if c.state != "exited")
+            self._stack.set(stack)
+        return stack
 
     def _push_context(self, context: DataAccessContext) -> None:
-        self._stack.set((*self._stack.get(), context))
+        self._stack.set((*self._live_stack(), context))
 
-    def _check_top_context(self, context: DataAccessContext) -> None:
-        stack = self._stack.get()
-        if not stack or stack[-1] is not context:
-            top = stack[-1] if stack else None
-            raise ContextStateError(
-                f"contexts must be exited in reverse order of entering, in the thread or task that entered them: "
-                f"exiting {context!r} while the active context here is {top!r}"
-            )
+    def _check_top_context(self, context: DataAccessContext, strict: bool = True) -> None:
+        """Contexts end in reverse order of entering, in the thread or task that entered them.
+
+        ``strict=False`` (``close()``) also accepts a context entered in another thread or task: it is ended
+        here, and leaves the other stack the next time that one is read.
+        """
+        stack = self._live_stack()
+        if stack and stack[-1] is context:
+            return
+        if not strict and context not in stack:
+            return
+        top = stack[-1] if stack else None
+        raise ContextStateError(
+            f"contexts must be exited in reverse order of entering, in the thread or task that entered them: "
+            f"exiting {context!r} while the active context here is {top!r}"
+        )
 
     def _pop_context(self, context: DataAccessContext) -> None:
         stack = self._stack.get()

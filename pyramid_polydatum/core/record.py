@@ -83,7 +83,8 @@ class ContextRecord:
 
     @property
     def state(self) -> str:
-        """``created``, ``active``, ``exiting`` or ``exited``."""
+        """``created``, ``setup`` (middleware starting), ``active``, ``closing`` (middleware ending), ``releasing``
+        (resources ending) or ``exited``."""
         return self._state
 
     @property

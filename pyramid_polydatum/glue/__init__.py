@@ -81,7 +81,7 @@ def includeme(config: Any) -> None:
         make_request_dal(manager, use_transactions, meta_factory), settings["request_method"], reify=True
     )
     # over pyramid_tm's tween too, so it also sees a failed commit that no exception view rendered
-    config.add_tween("pyramid_polydatum.glue.request.error_recording_tween_factory", under=INGRESS,
+    config.add_tween("pyramid_polydatum.glue.request.polydatum_tween_factory", under=INGRESS,
                      over=("pyramid_tm.tm_tween_factory", EXCVIEW))
 
     if settings["forksafe"]:
@@ -91,3 +91,5 @@ def includeme(config: Any) -> None:
 
         config.include("pyramid_forksafe")
         config.add_subscriber(reset_engines_after_fork, ApplicationPostFork)
+    else:
+        get_engines(config.registry).disable_fork_hooks()

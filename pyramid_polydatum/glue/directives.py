@@ -61,7 +61,8 @@ def add_polydatum_middleware(config: Any, middleware: Any) -> None:
     name = describe(middleware)
     intr = config.introspectable("polydatum middleware", name, name, "polydatum middleware")
     intr["middleware"] = middleware
-    config.action(("polydatum-middleware", name), lambda: manager.register_context_middleware(middleware),
+    # keyed on the object itself: the same middleware twice conflicts; two partials of one function do not
+    config.action(("polydatum-middleware", middleware), lambda: manager.register_context_middleware(middleware),
                   introspectables=(intr,))
 
 

@@ -8,12 +8,16 @@ resource teardown, closing the sessions), with the request's real error thrown i
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any
+
+from pyramid.httpexceptions import HTTPNotFound
 
 from ..core.errors import ContextStateError
 from ..core.manager import DataManager
 from ..core.meta import Meta
+from .settings import as_identifier_or_off
 
 log = logging.getLogger("pyramid_polydatum")
 
@@ -21,6 +25,8 @@ log = logging.getLogger("pyramid_polydatum")
 CONTEXT_ATTR = "polydatum_context"
 #: The request attribute where the tween records an error that escaped the app.
 ERROR_ATTR = "polydatum_error"
+#: Set when the tween registered the finished callback that ends the context.
+CALLBACK_ATTR = "polydatum_callback"
 
 MetaFactory = Callable[[Any], Mapping[str, Any]]
 
@@ -51,13 +57,15 @@ def build_meta(request: Any, use_transaction_manager: bool, meta_factory: MetaFa
 def make_request_dal(
     data_manager: DataManager, use_transaction_manager: bool, meta_factory: MetaFactory | None
 ) -> Callable[[Any], Any]:
-    """The ``request.dal`` reified method: enter a context for this request and schedule its end."""
+    """The ``request.dal`` reified method: enter a context for this request and make sure it ends."""
 
     def request_dal(request: Any) -> Any:
         context = data_manager.context(meta=build_meta(request, use_transaction_manager, meta_factory))
         context.__enter__()
         request.__dict__[CONTEXT_ATTR] = context
-        request.add_finished_callback(end_request_context)
+        if not request.__dict__.get(CALLBACK_ATTR):
+            # a request that did not pass through the tween (a script's request, a subrequest without tweens)
+            request.add_finished_callback(end_request_context)
         return context.dal
 
     return request_dal
@@ -98,14 +106,48 @@ def _close_contexts_left_open(manager: DataManager, context: Any) -> None:
         top.close(ContextStateError("context left open at the end of the request"))
 
 
-def error_recording_tween_factory(handler: Callable[[Any], Any], registry: Any) -> Callable[[Any], Any]:
-    """Record an error that escapes the app (and the transaction tween) for the context's end."""
+def polydatum_tween_factory(handler: Callable[[Any], Any], registry: Any) -> Callable[[Any], Any]:
+    """The include's tween, over pyramid_tm and the exception views.
 
-    def error_recording_tween(request: Any) -> Any:
+    - It registers the finished callback that ends the request's context first, before the app registers any:
+      a finished callback that raises stops the ones after it, and the context must end whatever happens.
+    - It records an error that escapes the app, for the context's end.
+    - When the request's sessions run their own transaction (pyramid_tm off, or not active for this request), it
+      commits that transaction here, before the response leaves; a failing commit is rendered by the app's
+      exception views like any error, never hidden behind a 200.
+    """
+    sessions_name = as_identifier_or_off(registry.settings.get("polydatum.sessions", "db"))
+
+    def polydatum_tween(request: Any) -> Any:
+        request.__dict__[CALLBACK_ATTR] = True
+        request.add_finished_callback(end_request_context)
         try:
-            return handler(request)
+            response = handler(request)
         except BaseException as error:
             request.__dict__[ERROR_ATTR] = error
             raise
+        if sessions_name is not None:
+            response = _commit_owned_transaction(request, sessions_name, response)
+        return response
 
-    return error_recording_tween
+    return polydatum_tween
+
+
+def _commit_owned_transaction(request: Any, sessions_name: str, response: Any) -> Any:
+    context = request_context(request)
+    if context is None or context.state != "active" or sessions_name not in context:
+        return response
+    sessions = getattr(context, sessions_name)
+    if not sessions.owns_open_transaction:
+        return response
+    # an exception view rendered this response: the view failed, nothing of it may be committed
+    error = getattr(request, "exception", None)
+    try:
+        sessions.finish(error)
+    except Exception as commit_error:  # noqa: BLE001 - any commit failure is rendered as the app's error
+        request.__dict__[ERROR_ATTR] = commit_error
+        try:
+            return request.invoke_exception_view(sys.exc_info())
+        except HTTPNotFound:
+            raise commit_error from None
+    return response

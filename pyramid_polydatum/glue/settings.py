@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keyword
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,15 +18,13 @@ def as_identifier_or_off(value: Any) -> str | None:
     text = str(value).strip()
     if text.lower() in ("off", "false", "no", "0", "none", ""):
         return None
-    if not text.isidentifier():
-        raise ValueError(f"expected a Python identifier or 'off', got {value!r}")
-    return text
+    return as_identifier(text)
 
 
 def as_identifier(value: Any) -> str:
     text = str(value).strip()
-    if not text.isidentifier():
-        raise ValueError(f"expected a Python identifier, got {value!r}")
+    if not text.isidentifier() or keyword.iskeyword(text):
+        raise ValueError(f"expected a Python identifier (not a keyword), got {value!r}")
     return text
 
 

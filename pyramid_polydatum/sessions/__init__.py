@@ -1,7 +1,13 @@
 """Named SQLAlchemy engines and per-context sessions, with transactions and fork safety."""
 
 from .container import ContextSessions, install_sessions, sessions_middleware, sessions_resource
-from .errors import ConfigurationError, JoinedSessionCommitError, ReadOnlySessionError, UnknownEngine
+from .errors import (
+    ConfigurationError,
+    JoinedSessionCommitError,
+    ReadOnlySessionError,
+    TransactionNotActive,
+    UnknownEngine,
+)
 from .registry import EngineEntry, EngineRegistry, masked_url
 
 __all__ = [
@@ -11,6 +17,7 @@ __all__ = [
     "EngineRegistry",
     "JoinedSessionCommitError",
     "ReadOnlySessionError",
+    "TransactionNotActive",
     "UnknownEngine",
     "install_sessions",
     "masked_url",

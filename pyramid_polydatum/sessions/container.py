@@ -10,12 +10,13 @@ context ends, whatever happened.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from .joining import TRANSACTION_MANAGER_KEY
+from .joining import TRANSACTION_MANAGER_KEY, joined_to_open_transaction
 from .registry import LOGGER, EngineEntry, EngineRegistry
 from .usage import OUTCOME_KEY, USAGE_KEY, EngineUsage, UsageCounter, set_outcome
 
@@ -37,13 +38,16 @@ def transaction_manager_from_meta(context: DataAccessContext) -> Any:
 class ContextSessions:
     """The sessions of one context, created lazily per engine."""
 
-    def __init__(self, registry: EngineRegistry, transaction_manager: Any = None, info: dict[str, Any] | None = None):
+    def __init__(
+        self, registry: EngineRegistry, transaction_manager: Any = None, info: dict[str, Any] | None = None
+    ) -> None:
         self._registry = registry
         self._sessions: dict[str, Session] = {}
         self._transaction_manager = transaction_manager
         self._owns_transaction = transaction_manager is None
         self._info = dict(info or {})
         self._closed = False
+        self._pid = os.getpid()
 
     # -- access --------------------------------------------------------------------------------------------
 
@@ -99,6 +103,11 @@ class ContextSessions:
             return session
         if self._closed:
             raise RuntimeError(f"the sessions of this context are closed; cannot open {entry.name!r}")
+        if self._pid != os.getpid():
+            raise RuntimeError(
+                f"this context's sessions belong to process {self._pid}; a forked process must open its own "
+                "context (its parent's connections are not its to use)"
+            )
         info = dict(self._info)
         if entry.transaction == "joined":
             manager = self.transaction_manager
@@ -113,6 +122,12 @@ class ContextSessions:
 
     # -- the end of the unit of work -----------------------------------------------------------------------
 
+    @property
+    def owns_open_transaction(self) -> bool:
+        """True while a transaction this context began itself (no manager was given) is open."""
+        manager = self._transaction_manager
+        return self._owns_transaction and manager is not None and _in_transaction(manager)
+
     def finish(self, error: BaseException | None) -> None:
         """End the unit of work: an owned transaction commits or aborts, then independent sessions commit.
 
@@ -120,36 +135,48 @@ class ContextSessions:
         the independent sessions (the logger) still commit: that is what they are for. One that cannot commit is
         rolled back and logged, so an audit failure never turns a successful unit of work into an error. The owned
         transaction ends first so that its locks are released before the independent commits (on SQLite, a
-        single-writer database, they would otherwise wait for it).
+        single-writer database, they would otherwise wait for it). Safe to call more than once.
         """
+        if self._in_forked_child():
+            return
         try:
             self._finish_owned_transaction(error)
         finally:
-            for name, session in list(self._sessions.items()):
-                if self._registry.get(name).transaction == "independent":
-                    _commit_independent(name, session)
+            self._commit_independent_sessions()
 
     def _finish_owned_transaction(self, error: BaseException | None) -> None:
-        manager = self._transaction_manager
-        if not self._owns_transaction or manager is None or not _in_transaction(manager):
+        if not self.owns_open_transaction:
             return
+        manager = self._transaction_manager
         if error is not None or manager.isDoomed():
             _quietly("aborting the transaction", manager.abort)
         else:
             manager.commit()
 
+    def _commit_independent_sessions(self) -> None:
+        for name, session in list(self._sessions.items()):
+            if self._registry.get(name).transaction == "independent":
+                _commit_independent(name, session)
+
     def close(self) -> None:
         """Close every session and return its connection; an owned, unfinished transaction is aborted.
 
-        A joined session in a transaction owned by someone else (``meta.transaction_manager``) that is still open
-        is left to that transaction, whose end closes it.
+        Independent sessions written after the unit of work was finished (by middleware torn down later) still
+        commit. A joined session in a transaction owned by someone else (``meta.transaction_manager``) that is
+        still open is left to that transaction, whose end closes it. In a forked child, nothing is sent to the
+        database: the connections are the parent's and are only forgotten.
         """
         self._closed = True
-        if self._owns_transaction and self._transaction_manager is not None and _in_transaction(
-            self._transaction_manager
-        ):
-            log.warning("aborting an unfinished transaction: was the sessions middleware installed?")
-            _quietly("abort", self._transaction_manager.abort)
+        if self._in_forked_child():
+            for session in self._sessions.values():
+                _forget_connections(session)
+            self._sessions.clear()
+            return
+        if self.owns_open_transaction:
+            if self._transaction_manager.get().status == "Active":
+                log.warning("aborting an unfinished transaction: was the sessions middleware installed?")
+            _quietly("aborting the transaction", self._transaction_manager.abort)
+        self._commit_independent_sessions()
         for name, session in self._sessions.items():
             if self._left_to_external_transaction(name, session):
                 set_outcome(session, "left open to its transaction")
@@ -161,6 +188,9 @@ class ContextSessions:
             if counter is not None:
                 counter.unbind()
 
+    def _in_forked_child(self) -> bool:
+        return self._pid != os.getpid()
+
     def _left_to_external_transaction(self, name: str, session: Session) -> bool:
         """A joined session inside a transaction someone else owns and has not finished yet.
 
@@ -171,7 +201,7 @@ class ContextSessions:
             not self._owns_transaction
             and self._registry.get(name).transaction == "joined"
             and session.in_transaction()
-            and _in_transaction(self._transaction_manager)
+            and joined_to_open_transaction(session)
         )
 
     def usage(self) -> tuple[EngineUsage, ...]:
@@ -217,6 +247,23 @@ def _commit_independent(name: str, session: Session) -> None:
         _quietly(f"rolling back the {name!r} session", session.rollback)
     else:
         set_outcome(session, "committed")
+
+
+def _forget_connections(session: Session) -> None:
+    """In a forked child: drop the parent's connections from ``session`` without a word to the server.
+
+    Closing them would send ROLLBACK (or worse) over a socket the parent is still using; the pool is told the
+    connection is gone, as the checkout guard does for pooled ones.
+    """
+    transaction = session.get_transaction()
+    connections = getattr(transaction, "_connections", {}) if transaction is not None else {}
+    for connection, *_ in list(connections.values()):
+        fairy = getattr(connection, "_dbapi_connection", None)
+        record = getattr(fairy, "_connection_record", None)
+        if record is not None:
+            record.dbapi_connection = None
+        if fairy is not None:
+            fairy.dbapi_connection = None
 
 
 def _quietly(what: str, action: Callable[[], Any]) -> None:

@@ -22,3 +22,7 @@ class ReadOnlySessionError(PolydatumException):
 
 class JoinedSessionCommitError(PolydatumException):
     """``session.commit()`` was called on a session whose commit belongs to the transaction manager."""
+
+
+class TransactionNotActive(PolydatumException):
+    """A joined session was asked to write after the unit of work's transaction ended, failed or was doomed."""

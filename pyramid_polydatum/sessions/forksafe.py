@@ -58,6 +58,10 @@ def register_after_fork(owner: Any) -> None:
     _after_fork_callbacks.add(owner)
 
 
+def unregister_after_fork(owner: Any) -> None:
+    _after_fork_callbacks.discard(owner)
+
+
 def run_after_fork_callbacks() -> None:
     """Reset every registered owner; safe to call more than once in the same child."""
     for owner in list(_after_fork_callbacks):

@@ -16,6 +16,8 @@ from sqlalchemy.engine import Engine
 
 log = logging.getLogger("pyramid_polydatum")
 
+_SERVER_STATUS_IN_TRANS = 1  # the MySQL protocol's "a transaction is active" status flag
+
 
 def install_checkin_rollback(engine: Engine) -> None:
     event.listen(engine, "checkin", _rollback_if_still_in_transaction)
@@ -33,6 +35,9 @@ def driver_in_transaction(dbapi_connection: Any) -> bool:
     get_status = getattr(dbapi_connection, "get_transaction_status", None)  # psycopg2: IDLE is 0
     if callable(get_status):
         return int(get_status()) != 0
+    server_status = getattr(dbapi_connection, "server_status", None)  # PyMySQL / mysqlclient flags
+    if isinstance(server_status, int):
+        return bool(server_status & _SERVER_STATUS_IN_TRANS)
     return False
 
 

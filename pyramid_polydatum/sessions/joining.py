@@ -17,11 +17,12 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
-from .errors import JoinedSessionCommitError
+from .errors import JoinedSessionCommitError, TransactionNotActive
 from .usage import set_outcome
 
 TRANSACTION_MANAGER_KEY = "transaction_manager"
 _HOOKED_KEY = "pyramid_polydatum.hooked_transaction"
+_UNJOINED_KEY = "pyramid_polydatum.unjoined"
 
 
 def _after_commit(committed: bool, session: Session) -> None:
@@ -53,8 +54,13 @@ def join_sessions_of(factory: sessionmaker[Session], engine_name: str) -> None:
                 f"a session of the {engine_name!r} engine has no transaction manager in "
                 f"session.info[{TRANSACTION_MANAGER_KEY!r}]; create sessions through the context (ctx.db)"
             )
+        current = _active_transaction(manager)
+        if current is None:
+            # the unit of work's transaction has ended (or failed): reads may go on, writes are refused
+            session.info[_UNJOINED_KEY] = True
+            return
+        session.info.pop(_UNJOINED_KEY, None)
         join_transaction(session, STATUS_CHANGED, manager, keep_session=False)
-        current = manager.get()
         if session.info.get(_HOOKED_KEY) is not current:
             session.info[_HOOKED_KEY] = current
             current.addAfterCommitHook(_after_commit, args=(session,))
@@ -66,18 +72,22 @@ def join_sessions_of(factory: sessionmaker[Session], engine_name: str) -> None:
     def after_attach(session: Session, instance: Any) -> None:
         join(session)
 
+    def before_flush(session: Session, flush_context: Any, instances: Any) -> None:
+        if session.info.get(_UNJOINED_KEY) and (session.new or session.dirty or session.deleted):
+            raise TransactionNotActive(
+                f"the unit of work's transaction has already ended: this {engine_name!r} session may still read, "
+                "but a write now would never be committed (in Pyramid, context middleware and finished callbacks "
+                "run after pyramid_tm's commit: write to an independent engine there)"
+            )
+
     def before_commit(session: Session) -> None:
         if session.in_nested_transaction():
             return
         from transaction._transaction import Status
-        from transaction.interfaces import NoTransaction
 
         manager = session.info.get(TRANSACTION_MANAGER_KEY)
-        try:
-            committing = manager is not None and manager.get().status == Status.COMMITTING
-        except NoTransaction:
-            committing = False
-        if not committing:
+        current = _current_transaction(manager) if manager is not None else None
+        if current is None or current.status != Status.COMMITTING:
             raise JoinedSessionCommitError(
                 f"sessions of the {engine_name!r} engine are committed by the transaction manager: call "
                 "transaction_manager.commit() (in Pyramid, let pyramid_tm commit, or request.tm.commit()) "
@@ -86,4 +96,35 @@ def join_sessions_of(factory: sessionmaker[Session], engine_name: str) -> None:
 
     event.listen(factory, "after_begin", after_begin)
     event.listen(factory, "after_attach", after_attach)
+    event.listen(factory, "before_flush", before_flush)
     event.listen(factory, "before_commit", before_commit)
+
+
+def joined_to_open_transaction(session: Session) -> bool:
+    """True when ``session`` is joined to its manager's transaction and that transaction can still commit."""
+    manager = session.info.get(TRANSACTION_MANAGER_KEY)
+    return (
+        manager is not None
+        and not session.info.get(_UNJOINED_KEY)
+        and session.info.get(_HOOKED_KEY) is not None
+        and _active_transaction(manager) is not None
+    )
+
+
+def _current_transaction(manager: Any) -> Any:
+    from transaction.interfaces import NoTransaction
+
+    try:
+        return manager.get()
+    except NoTransaction:
+        return None
+
+
+def _active_transaction(manager: Any) -> Any:
+    """The manager's transaction if it can still take work (not committing, failed or doomed), else None."""
+    from transaction._transaction import Status
+
+    current = _current_transaction(manager)
+    if current is None or current.status != Status.ACTIVE or current.isDoomed():
+        return None
+    return current

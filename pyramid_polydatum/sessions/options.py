@@ -172,7 +172,7 @@ class EngineSpec:
     """The converted settings of one engine."""
 
     name: str
-    url: Any = None
+    url: Any = field(default=None, repr=False)  # may carry a password
     entry: dict[str, Any] = field(default_factory=dict)
     engine: dict[str, Any] = field(default_factory=dict)
     session: dict[str, Any] = field(default_factory=dict)

@@ -50,7 +50,20 @@ def guard_sessionmaker(factory: sessionmaker[Session], engine_name: str) -> None
 
 
 def _set_transaction_read_only(connection: Connection) -> None:
+    if is_autocommit(connection.get_execution_options()):
+        raise ReadOnlySessionError(
+            "a read-only engine cannot run in AUTOCOMMIT mode: there is no transaction to make read-only"
+        )
     connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+
+
+def is_autocommit(options: Any) -> bool:
+    """True when ``options`` (engine options or execution options) ask for AUTOCOMMIT isolation."""
+    if not options:
+        return False
+    level = options.get("isolation_level")
+    nested = options.get("execution_options") or {}
+    return str(level).upper() == "AUTOCOMMIT" or str(nested.get("isolation_level", "")).upper() == "AUTOCOMMIT"
 
 
 def _sqlite_query_only(dbapi_connection: Any, connection_record: Any) -> None:

@@ -11,7 +11,8 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import forksafe, hygiene, readonly, usage
+from . import forksafe, hygiene, usage
+from . import readonly as readonly_guards
 from .errors import ConfigurationError, UnknownEngine
 from .joining import join_sessions_of
 from .options import TRANSACTION_MODES, parse_engine_settings
@@ -60,7 +61,7 @@ class EngineEntry:
         self.sessionmaker: sessionmaker[Session] = sessionmaker(bind=engine, **self.session_options)
         self._guard(engine)
         if is_readonly:
-            readonly.guard_sessionmaker(self.sessionmaker, name)
+            readonly_guards.guard_sessionmaker(self.sessionmaker, name)
         if transaction == "joined":
             join_sessions_of(self.sessionmaker, name)
 
@@ -77,7 +78,7 @@ class EngineEntry:
         if getattr(self, "counts_statements", False):
             usage.count_statements_of(engine)
         if self.is_readonly:
-            readonly.guard_engine(engine)
+            readonly_guards.guard_engine(engine)
         if self.fork_guard:
             forksafe.install_pid_guard(engine)
 
@@ -113,11 +114,18 @@ class EngineRegistry:
     failing that, the default engine. After a fork, every engine of a live registry drops its pool in the child.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, fork_safe: bool = True) -> None:
         self._entries: dict[str, EngineEntry] = {}
         self._explicit_default: str | None = None
         self._count_statements = False
-        forksafe.register_after_fork(self)
+        self.fork_safe = fork_safe
+        if fork_safe:
+            forksafe.register_after_fork(self)
+
+    def disable_fork_hooks(self) -> None:
+        """Stop resetting pools after a fork (the checkout guard of each engine stays)."""
+        self.fork_safe = False
+        forksafe.unregister_after_fork(self)
 
     # -- building ------------------------------------------------------------------------------------------
 
@@ -156,6 +164,13 @@ class EngineRegistry:
             )
         if default and is_readonly:
             raise ConfigurationError(f"engine {name!r} cannot be the default: it is read-only")
+        if is_readonly and (readonly_guards.is_autocommit(engine_options) or (
+            isinstance(engine, Engine) and readonly_guards.is_autocommit(engine.get_execution_options())
+        )):
+            raise ConfigurationError(
+                f"engine {name!r} is read-only but uses AUTOCOMMIT isolation: without a transaction the database "
+                "cannot enforce READ ONLY"
+            )
         if not isinstance(engine, Engine):
             engine = _create_engine(name, engine, engine_options)
         elif engine_options:

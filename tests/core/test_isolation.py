@@ -106,3 +106,35 @@ def test_dal_context_manager_enters_and_leaves_a_context():
         assert dal is dm.get_dal()
         assert dm.get_active_context().meta.user == "ann"
     assert dm.get_active_context() is None
+
+
+def test_close_may_end_a_context_entered_in_another_thread_and_that_thread_forgets_it():
+    dm = DataManager()
+    torn_down = []
+
+    def db(ctx):
+        yield "db"
+        torn_down.append(threading.current_thread().name)
+
+    dm.register_resources(db=db)
+    entered = threading.Event()
+    release = threading.Event()
+    seen_after = []
+    holder = {}
+
+    def worker():
+        ctx = dm.context().__enter__()
+        ctx.db
+        holder["ctx"] = ctx
+        entered.set()
+        release.wait(timeout=10)
+        seen_after.append(dm.get_active_context())
+
+    thread = threading.Thread(target=worker, name="worker")
+    thread.start()
+    entered.wait(timeout=10)
+    assert holder["ctx"].close(None) is None  # ended here, from the main thread
+    release.set()
+    thread.join()
+    assert torn_down == ["MainThread"]
+    assert seen_after == [None]  # the worker's stack dropped the context ended elsewhere

@@ -110,7 +110,26 @@ def handled_view(exc, request):
 @exception_view_config(DBAPIError, renderer="json")
 def database_error_view(exc, request):
     request.response.status = 503
-    return {"error": "the database refused the change"}
+    # error pages often read (the user's name, a menu): that must work after a failed commit
+    # through .any: the writer's session, used by the failed request, whose transaction just failed
+    request.dal
+    notes = request.polydatum_context.db.any.scalars(select(Note.id)).all()
+    return {"error": "the database refused the change", "notes": len(notes)}
+
+
+def in_worker_thread(request):
+    """The data layer first touched from a worker thread, as some views do for parallel reads."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        texts = pool.submit(lambda: request.dal.notes.texts()).result()
+    return {"texts": texts}
+
+
+def raising_callback(request):
+    request.add_finished_callback(lambda request: 1 / 0)  # an app bug in an unrelated finished callback
+    request.dal.notes.add(int(request.params["id"]), "kept")
+    return {"ok": True}
 
 
 class IdentityPolicy:
@@ -146,7 +165,8 @@ def make_app(settings: dict, retry: bool = False):
             ("create", "/create", create), ("show", "/notes/{id}", show), ("fail", "/fail", fail),
             ("fail_handled", "/fail-handled", fail_handled), ("commit_fails", "/commit-fails", commit_fails),
             ("refuse", "/refuse", refuse), ("retry", "/retry", retry_once), ("untouched", "/untouched", untouched),
-            ("whoami", "/whoami", whoami),
+            ("whoami", "/whoami", whoami), ("in_worker_thread", "/in-worker-thread", in_worker_thread),
+            ("raising_callback", "/raising-callback", raising_callback),
         ]:
             config.add_route(name, path)
             config.add_view(view, route_name=name, renderer="json")

@@ -82,7 +82,7 @@ def test_a_view_that_raises_leaves_no_row_even_when_an_exception_view_renders_a_
 
 def test_a_failed_commit_is_the_apps_error_response_and_leaves_no_partial_data(harness):
     response = harness.app.post("/commit-fails", {"id": 1}, status=503)
-    assert response.json == {"error": "the database refused the change"}
+    assert response.json == {"error": "the database refused the change", "notes": 0}
     assert harness.count() == 0
 
 
@@ -213,3 +213,42 @@ def test_threads_used_by_waitress_keep_a_clean_context_stack(harness):
     for thread in threads:
         thread.join()
     assert errors == []
+
+
+@pytest.mark.parametrize("settings", [{"polydatum.transactions": "false"},
+                                      {"tm.activate_hook": "tests.glue.test_include.never_active"}])
+def test_without_pyramid_tm_the_commit_still_happens_before_the_response(db, registries, settings):
+    made = Harness(db, registries, **settings)
+    try:
+        made.app.post("/create", {"id": 1})
+        assert made.count() == 1
+        response = made.app.post("/commit-fails", {"id": 2}, status=503)
+        assert response.json["error"] == "the database refused the change"
+        assert made.count() == 1
+        with pytest.raises(RuntimeError):
+            made.app.post("/fail", {"id": 3})
+        assert made.count() == 1
+    finally:
+        made.close()
+
+
+def never_active(request):
+    return False
+
+
+def test_a_raising_finished_callback_of_the_app_does_not_keep_the_context_open(harness):
+    manager = get_data_manager(harness.wsgi.registry)
+    with pytest.raises(ZeroDivisionError):
+        harness.app.post("/raising-callback", {"id": 1})
+    assert harness.count() == 1
+    assert manager.get_active_context() is None
+    for entry in harness.engines:
+        assert entry.engine.pool.checkedout() == 0
+
+
+def test_a_context_first_used_in_a_worker_thread_is_ended_and_released(harness):
+    harness.app.post("/create", {"id": 1, "text": "hello"})
+    for _ in range(3):
+        assert harness.app.get("/in-worker-thread").json == {"texts": ["hello"]}
+    for entry in harness.engines:
+        assert entry.engine.pool.checkedout() == 0

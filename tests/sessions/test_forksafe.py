@@ -459,3 +459,48 @@ def test_uwsgi_workers_never_share_the_masters_connection(postgresql_database, s
     )
     responses = load(port)
     assert_workers_never_share_connections(responses, process.pid, postgresql_database.admin_url)
+
+
+def test_a_child_forked_inside_a_context_never_commits_or_closes_the_parents_transaction(
+    postgresql_database, registries
+):
+    """A child that inherits an open unit of work must neither COMMIT it nor ROLLBACK it over the parent's socket."""
+    from pyramid_polydatum import DataManager
+    from pyramid_polydatum.sessions import install_sessions
+
+    registry = make_registry(registries, postgresql_database.writer_url)
+    engine = registry.writer.engine
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE fork_ctx (x INTEGER)"))
+    try:
+        dm = install_sessions(DataManager(), registry)
+        with pytest.raises(RuntimeError, match="parent fails"), dm.context() as ctx:
+            session = ctx.db.writer
+            session.execute(text("INSERT INTO fork_ctx (x) VALUES (1)"))
+            parent_backend = session.execute(BACKEND_PID).scalar_one()
+            read_end, write_end = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the child leaves the with block normally, then collects garbage
+                status = 1
+                try:
+                    os.close(read_end)
+                    ctx.__exit__(None, None, None)
+                    with contextlib.suppress(Exception):  # the context is over in the child too
+                        ctx.db
+                    gc.collect()
+                    status = 0
+                finally:
+                    os.write(write_end, str(status).encode())
+                    os._exit(status)
+            os.close(write_end)
+            _, child_status = os.waitpid(pid, 0)
+            assert os.read(read_end, 10) == b"0"
+            os.close(read_end)
+            assert os.waitstatus_to_exitcode(child_status) == 0
+            assert session.execute(BACKEND_PID).scalar_one() == parent_backend  # the socket is intact
+            raise RuntimeError("parent fails")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM fork_ctx")).scalar_one() == 0
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE fork_ctx"))

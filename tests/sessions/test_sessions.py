@@ -333,3 +333,68 @@ def test_every_session_is_closed_when_the_context_ends(setup):
         assert not session.in_transaction()
     for entry in setup.registry:
         assert entry.engine.pool.checkedout() == 0
+
+
+# -- regressions ---------------------------------------------------------------------------------------------
+
+
+def test_a_read_only_engine_in_autocommit_mode_is_refused(database, registries):
+    registry = EngineRegistry()
+    registries.append(registry)
+    registry.add("writer", database.writer_url)
+    from pyramid_polydatum.sessions import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="AUTOCOMMIT"):
+        registry.add("reader", database.reader_url, isolation_level="AUTOCOMMIT")
+    with pytest.raises(ConfigurationError, match="AUTOCOMMIT"):
+        registry.add("reader", database.reader_url, execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
+def test_autocommit_per_connection_on_the_reader_is_refused_at_begin(setup):
+    if setup.database.dialect == "sqlite":
+        pytest.skip("SQLite enforces read-only per connection (query_only), not per transaction")
+    with setup.dm.context() as ctx:
+        reader = ctx.db.reader
+        with pytest.raises(ReadOnlySessionError, match="AUTOCOMMIT"):
+            reader.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            reader.execute(text("INSERT INTO notes (id, text) VALUES (1, 'autocommitted')"))
+    assert setup.count(Note) == 0
+
+
+def test_the_logger_still_commits_what_a_middleware_outside_the_sessions_writes(database, registries):
+    made = Setup(database, registries)
+    _create_tables(made)
+    try:
+        dm = DataManager()
+
+        def audit(ctx):  # registered before the sessions middleware: torn down after it
+            try:
+                yield
+            finally:
+                ctx.db.logger.add(AuditEntry(message="late audit"))
+
+        dm.register_context_middleware(audit)
+        install_sessions(dm, made.registry)
+        with pytest.raises(RuntimeError):
+            with dm.context() as ctx:
+                ctx.db.writer.add(Note(id=1, text="rolled back"))
+                raise RuntimeError("failed")
+        assert made.count(AuditEntry) == 1
+        assert made.count(Note) == 0
+    finally:
+        _drop_tables(made)
+
+
+def test_a_joined_session_refuses_writes_once_its_transaction_ended_but_still_reads(setup):
+    from pyramid_polydatum.sessions import TransactionNotActive
+
+    manager = transaction.TransactionManager(explicit=True)
+    manager.begin()
+    with setup.dm.context(meta={"transaction_manager": manager}) as ctx:
+        ctx.db.writer.add(Note(id=1, text="committed"))
+        manager.commit()
+        assert ctx.db.writer.scalars(select(Note.text)).all() == ["committed"]
+        ctx.db.writer.add(Note(id=2, text="too late"))
+        with pytest.raises(TransactionNotActive, match="already ended"):
+            ctx.db.writer.flush()
+    assert setup.count(Note) == 1
