@@ -165,6 +165,7 @@ class DataAccessContext:
         self._data_manager._push_context(self)
         self._set_state(SETUP)
         try:
+            self._setup_hook()
             for middleware in self._data_manager.get_middleware(self):
                 self._setup_middleware(middleware)
         except BaseException as error:
@@ -227,12 +228,32 @@ class DataAccessContext:
             self._error = error
             self._record._error = ErrorInfo.of(error)
             self._set_state(RELEASING)
+            self._run_hook(self._teardown_hook, error)
             self._teardown_resources(error)
         finally:
             self._resources.clear()
             self._set_state(EXITED)
             self._data_manager._pop_context(self)
+            self._run_hook(self._final_hook, error)
         return error
+
+    # -- polydatum's subclass hooks ------------------------------------------------------------------------
+
+    def _setup_hook(self) -> None:
+        """Called when the context is entered, before middleware is set up (errors fail the context)."""
+
+    def _teardown_hook(self, exception: BaseException | None) -> None:
+        """Called after middleware teardown, before resources (errors are kept as resource exit errors)."""
+
+    def _final_hook(self, exception: BaseException | None) -> None:
+        """Called last, once the context left the stack (errors are kept as resource exit errors)."""
+
+    def _run_hook(self, hook: Any, error: BaseException | None) -> None:
+        try:
+            hook(error)
+        except Exception as hook_error:
+            self._exit_errors.append((type(hook_error), hook_error, hook_error.__traceback__))
+            log.error("context hook %s failed", getattr(hook, "__name__", hook), exc_info=hook_error)
 
     def _teardown_middleware(self, error: BaseException | None) -> BaseException | None:
         while self._middleware_generators:

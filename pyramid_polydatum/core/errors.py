@@ -12,27 +12,55 @@ class PolydatumException(Exception):
     """Base class of every error the core raises on purpose."""
 
 
-class NotFound(PolydatumException):
+class ServiceError(PolydatumException):
+    """An error of a service method; ``code`` is an HTTP-like status an integration may use."""
+
+    code = 500
+
+
+class NotFound(ServiceError):
     """An object a method depends on does not exist (getters return None instead)."""
+
+    code = 404
+
+
+class ErrorsOnClose(PolydatumException):
+    """Several errors happened while closing (kept for polydatum compatibility)."""
+
+    def __init__(self, message: str, exceptions: list[BaseException]) -> None:
+        super().__init__(message)
+        self.message = message
+        self.exceptions = exceptions
+
+    def __str__(self) -> str:
+        return f"<{type(self).__name__} {self.message}: {self.exceptions}>"
 
 
 class AlreadyExistsException(PolydatumException):
     """A service, resource or middleware name is already registered."""
 
 
-class MiddlewareSetupException(PolydatumException):
+class MiddlewareException(PolydatumException):
+    """Base class of middleware errors."""
+
+
+class MiddlewareSetupException(MiddlewareException):
     """A context middleware ended before its first ``yield``."""
 
 
-class ResourceSetupException(PolydatumException):
+class ResourceException(PolydatumException):
+    """Base class of resource errors."""
+
+
+class ResourceSetupException(ResourceException):
     """A resource factory ended before its first ``yield``."""
 
 
-class InvalidMiddleware(PolydatumException, TypeError):
+class InvalidMiddleware(MiddlewareException, TypeError):
     """Something registered as context middleware is not a generator callable."""
 
 
-class InvalidResource(PolydatumException, TypeError):
+class InvalidResource(ResourceException, TypeError):
     """A resource factory is not a generator callable or a ``Resource``."""
 
 

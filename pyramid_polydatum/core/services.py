@@ -23,10 +23,12 @@ class Service:
     def __init__(self) -> None:
         self._services: dict[str, Service] = {}
         self._data_manager: DataManager | None = None
+        self._dal: DataAccessLayer | None = None
 
     def setup(self, data_manager: DataManager | None) -> None:
         """Attach this service, and its sub-services, to ``data_manager`` (called at registration)."""
         self._data_manager = data_manager
+        self._dal = data_manager.get_dal() if data_manager is not None else None
         for service in self._services.values():
             service.setup(data_manager)
 
@@ -75,9 +77,6 @@ class Service:
         """The active context of this service's manager; ``NoActiveContext`` when there is none."""
         return self._manager.require_active_context()
 
-    @property
-    def _dal(self) -> DataAccessLayer:
-        return self._manager.get_dal()
 
 
 def _check_service(name: str, service: object) -> None:
