@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -38,6 +39,7 @@ def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable
     try:
         with registry.writer.engine.connect() as connection:
             backend_pid = connection.scalar(_BACKEND_PID)
+            time.sleep(0.02)  # keep this worker busy, so concurrent requests reach the other workers too
         status, payload = "200 OK", {
             "pid": os.getpid(),
             "backend_pid": backend_pid,
