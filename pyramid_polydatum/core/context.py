@@ -18,7 +18,7 @@ import sys
 from collections.abc import Generator, Mapping
 from time import perf_counter
 from types import MappingProxyType, TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import ContextStateError, InvalidMiddleware, MiddlewareSetupException, ResourceSetupException
 from .meta import Meta
@@ -170,7 +170,7 @@ class DataAccessContext:
                 self._setup_middleware(middleware)
         except BaseException as error:
             final = self._close(error, strict=True)
-            if final is error:
+            if final is error or final is None:
                 raise
             raise final  # noqa: B904 - a middleware's replacement error keeps the chaining it was raised with
         self._set_state(ACTIVE)
@@ -181,7 +181,7 @@ class DataAccessContext:
         exc_type: type[BaseException] | None,
         exc_value: BaseException | None,
         traceback: TracebackType | None,
-    ) -> bool:
+    ) -> Literal[False]:
         if exc_type is not None and exc_value is None:
             exc_value = exc_type()
         final = self._close(exc_value, strict=True)

@@ -11,7 +11,7 @@ from ..glue.request import request_context
 from .snapshot import snapshot, summary
 
 
-class PolydatumPanel(DebugPanel):
+class PolydatumPanel(DebugPanel):  # type: ignore[misc]  # the base ships no type hints
     """Context, meta, resources, middleware and engines of one request, snapshotted when it finished.
 
     The snapshot is taken in a finished callback added after the view ran, so it runs after the request's context

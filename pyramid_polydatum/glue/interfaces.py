@@ -3,9 +3,9 @@
 from zope.interface import Interface
 
 
-class IDataManager(Interface):
+class IDataManager(Interface):  # type: ignore[misc]  # the base ships no type hints
     """The application's ``DataManager``."""
 
 
-class IEngineRegistry(Interface):
+class IEngineRegistry(Interface):  # type: ignore[misc]  # the base ships no type hints
     """The application's ``EngineRegistry`` (absent when no engine is configured)."""

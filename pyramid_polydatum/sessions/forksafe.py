@@ -84,7 +84,7 @@ def _install_process_hooks() -> None:
 def _install_uwsgi_hook(callback: Callable[[], None]) -> bool:
     """Register ``callback`` with uWSGI's post-fork hook when running under uWSGI (needs its master process)."""
     try:
-        import uwsgidecorators  # type: ignore[import-not-found]  # only importable inside uWSGI
+        import uwsgidecorators  # only importable inside uWSGI
     except ImportError:
         return False
     uwsgidecorators.postfork(callback)
