@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import AlreadyExistsException
-from .naming import check_name
-from .services import _check_service
+from .services import register_into, replace_into
 
 if TYPE_CHECKING:
     from .manager import DataManager
@@ -25,22 +23,11 @@ class DataAccessLayer:
         self._data_manager = data_manager
 
     def register_services(self, **services: Service) -> DataAccessLayer:
-        for name, service in services.items():
-            check_name("service", name, type(self))
-            if name in self._services:
-                raise AlreadyExistsException(f"a service named {name!r} is already registered")
-            _check_service(name, service)
-        for name, service in services.items():
-            service.setup(self._data_manager)
-            self._services[name] = service
+        register_into(self._services, type(self), self._data_manager, services)
         return self
 
     def replace_service(self, name: str, service: Service) -> Service:
-        check_name("service", name, type(self))
-        _check_service(name, service)
-        service.setup(self._data_manager)
-        self._services[name] = service
-        return service
+        return replace_into(self._services, type(self), self._data_manager, name, service)
 
     @property
     def service_names(self) -> tuple[str, ...]:

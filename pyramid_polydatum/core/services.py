@@ -34,23 +34,12 @@ class Service:
 
     def register_services(self, **services: Service) -> Service:
         """Nest services under this one: ``users.register_services(profile=ProfileService())``."""
-        for name, service in services.items():
-            check_name("service", name, type(self))
-            if name in self._services:
-                raise AlreadyExistsException(f"a service named {name!r} is already registered on {self!r}")
-            _check_service(name, service)
-        for name, service in services.items():
-            service.setup(self._data_manager)
-            self._services[name] = service
+        register_into(self._services, type(self), self._data_manager, services)
         return self
 
     def replace_service(self, name: str, service: Service) -> Service:
         """Swap a nested service (tests, alternative implementations); returns the new service."""
-        check_name("service", name, type(self))
-        _check_service(name, service)
-        service.setup(self._data_manager)
-        self._services[name] = service
-        return service
+        return replace_into(self._services, type(self), self._data_manager, name, service)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") and name.endswith("__"):
@@ -77,6 +66,30 @@ class Service:
         """The active context of this service's manager; ``NoActiveContext`` when there is none."""
         return self._manager.require_active_context()
 
+
+
+def register_into(
+    registry: dict[str, Service], owner: type, data_manager: DataManager | None, services: dict[str, Service]
+) -> None:
+    """Add ``services`` to ``registry`` (of a DAL or a parent service); all are checked before any is added."""
+    for name, service in services.items():
+        check_name("service", name, owner)
+        if name in registry:
+            raise AlreadyExistsException(f"a service named {name!r} is already registered on {owner.__name__}")
+        _check_service(name, service)
+    for name, service in services.items():
+        service.setup(data_manager)
+        registry[name] = service
+
+
+def replace_into(
+    registry: dict[str, Service], owner: type, data_manager: DataManager | None, name: str, service: Service
+) -> Service:
+    check_name("service", name, owner)
+    _check_service(name, service)
+    service.setup(data_manager)
+    registry[name] = service
+    return service
 
 
 def _check_service(name: str, service: object) -> None:
