@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -25,8 +26,6 @@ log = logging.getLogger("pyramid_polydatum")
 CONTEXT_ATTR = "polydatum_context"
 #: The request attribute where the tween records an error that escaped the app.
 ERROR_ATTR = "polydatum_error"
-#: Set when the tween registered the finished callback that ends the context.
-CALLBACK_ATTR = "polydatum_callback"
 
 MetaFactory = Callable[[Any], Mapping[str, Any]]
 
@@ -63,12 +62,24 @@ def make_request_dal(
         context = data_manager.context(meta=build_meta(request, use_transaction_manager, meta_factory))
         context.__enter__()
         request.__dict__[CONTEXT_ATTR] = context
-        if not request.__dict__.get(CALLBACK_ATTR):
-            # a request that did not pass through the tween (a script's request, a subrequest without tweens)
-            request.add_finished_callback(end_request_context)
+        _end_first(request)
         return context.dal
 
     return request_dal
+
+
+def _end_first(request: Any) -> None:
+    """Make ending the context the first finished callback.
+
+    Pyramid stops running finished callbacks at the first one that raises: the context must not depend on the
+    app's callbacks being well-behaved, or its connections would stay checked out. Registered when ``request.dal``
+    is first touched, so a request that never touches it pays nothing.
+    """
+    callbacks = getattr(request, "finished_callbacks", None)
+    if isinstance(callbacks, deque):
+        callbacks.appendleft(end_request_context)
+    else:
+        request.add_finished_callback(end_request_context)
 
 
 def end_request_context(request: Any) -> None:
@@ -109,8 +120,6 @@ def _close_contexts_left_open(manager: DataManager, context: Any) -> None:
 def polydatum_tween_factory(handler: Callable[[Any], Any], registry: Any) -> Callable[[Any], Any]:
     """The include's tween, over pyramid_tm and the exception views.
 
-    - It registers the finished callback that ends the request's context first, before the app registers any:
-      a finished callback that raises stops the ones after it, and the context must end whatever happens.
     - It records an error that escapes the app, for the context's end.
     - When the request's sessions run their own transaction (pyramid_tm off, or not active for this request), it
       commits that transaction here, before the response leaves; a failing commit is rendered by the app's
@@ -119,12 +128,11 @@ def polydatum_tween_factory(handler: Callable[[Any], Any], registry: Any) -> Cal
     sessions_name = as_identifier_or_off(registry.settings.get("polydatum.sessions", "db"))
 
     def polydatum_tween(request: Any) -> Any:
-        request.__dict__[CALLBACK_ATTR] = True
-        request.add_finished_callback(end_request_context)
         try:
             response = handler(request)
         except BaseException as error:
             request.__dict__[ERROR_ATTR] = error
+            _tag_retryable(request, sessions_name, error)
             raise
         if sessions_name is not None:
             response = _commit_owned_transaction(request, sessions_name, response)
@@ -142,12 +150,33 @@ def _commit_owned_transaction(request: Any, sessions_name: str, response: Any) -
         return response
     # an exception view rendered this response: the view failed, nothing of it may be committed
     error = getattr(request, "exception", None)
+    if error is not None:
+        _tag_retryable(request, sessions_name, error)
     try:
         sessions.finish(error)
     except Exception as commit_error:  # noqa: BLE001 - any commit failure is rendered as the app's error
         request.__dict__[ERROR_ATTR] = commit_error
+        _tag_retryable(request, sessions_name, commit_error)
         try:
             return request.invoke_exception_view(sys.exc_info())
         except HTTPNotFound:
             raise commit_error from None
     return response
+
+
+def _tag_retryable(request: Any, sessions_name: str | None, error: BaseException) -> None:
+    """Without pyramid_tm, mark a serialization failure or deadlock retryable for pyramid_retry, as it would."""
+    context = request_context(request)
+    if sessions_name is None or context is None or context.state != "active" or sessions_name not in context:
+        return
+    sessions = getattr(context, sessions_name)
+    if not sessions.owns_open_transaction:
+        return
+    try:
+        from pyramid_retry import IRetryableError
+    except ImportError:
+        return
+    import zope.interface
+
+    if sessions.transaction_manager.get().isRetryableError(error):
+        zope.interface.alsoProvides(error, IRetryableError)

@@ -90,6 +90,18 @@ def retry_once(request):
     return {"attempts": len(ATTEMPTS)}
 
 
+def retry_serialization(request):
+    """A database serialization failure on the first attempt: retryable through zope.sqlalchemy's rules."""
+    import psycopg.errors
+    from sqlalchemy.exc import OperationalError
+
+    request.dal.notes.add(int(request.params["id"]), f"attempt {len(ATTEMPTS) + 1}")
+    ATTEMPTS.append(id(request.polydatum_context))
+    if len(ATTEMPTS) == 1:
+        raise OperationalError("UPDATE notes", {}, psycopg.errors.SerializationFailure("could not serialize"))
+    return {"attempts": len(ATTEMPTS)}
+
+
 def untouched(request):
     return {"ok": True}
 
@@ -164,7 +176,8 @@ def make_app(settings: dict, retry: bool = False):
         for name, path, view in [
             ("create", "/create", create), ("show", "/notes/{id}", show), ("fail", "/fail", fail),
             ("fail_handled", "/fail-handled", fail_handled), ("commit_fails", "/commit-fails", commit_fails),
-            ("refuse", "/refuse", refuse), ("retry", "/retry", retry_once), ("untouched", "/untouched", untouched),
+            ("refuse", "/refuse", refuse), ("retry", "/retry", retry_once),
+            ("retry_serialization", "/retry-serialization", retry_serialization), ("untouched", "/untouched", untouched),
             ("whoami", "/whoami", whoami), ("in_worker_thread", "/in-worker-thread", in_worker_thread),
             ("raising_callback", "/raising-callback", raising_callback),
         ]:

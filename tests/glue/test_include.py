@@ -170,11 +170,13 @@ def test_concurrent_requests_never_see_each_others_context_or_meta(harness):
         assert entry.engine.pool.checkedout() == 0
 
 
-def test_pyramid_retry_gives_each_attempt_a_fresh_context_and_stores_one_row(db, registries):
-    made = Harness(db, registries, retry=True)
+@pytest.mark.parametrize("transactions", ["true", "false"])
+@pytest.mark.parametrize("route", ["/retry", "/retry-serialization"])
+def test_pyramid_retry_gives_each_attempt_a_fresh_context_and_stores_one_row(db, registries, transactions, route):
+    made = Harness(db, registries, retry=True, **{"polydatum.transactions": transactions})
     try:
         demo.ATTEMPTS.clear()
-        assert made.app.post("/retry", {"id": 1}).json == {"attempts": 2}
+        assert made.app.post(route, {"id": 1}).json == {"attempts": 2}
         assert len(set(demo.ATTEMPTS)) == 2
         assert made.count() == 1
         with made.admin.connect() as conn:
