@@ -177,7 +177,8 @@ def make_app(settings: dict, retry: bool = False):
             ("create", "/create", create), ("show", "/notes/{id}", show), ("fail", "/fail", fail),
             ("fail_handled", "/fail-handled", fail_handled), ("commit_fails", "/commit-fails", commit_fails),
             ("refuse", "/refuse", refuse), ("retry", "/retry", retry_once),
-            ("retry_serialization", "/retry-serialization", retry_serialization), ("untouched", "/untouched", untouched),
+            ("retry_serialization", "/retry-serialization", retry_serialization),
+            ("untouched", "/untouched", untouched),
             ("whoami", "/whoami", whoami), ("in_worker_thread", "/in-worker-thread", in_worker_thread),
             ("raising_callback", "/raising-callback", raising_callback),
         ]:
