@@ -1,0 +1,1 @@
+"""Benchmarks of pyramid_polydatum: ``python -m benchmarks --help`` (from the project root)."""
