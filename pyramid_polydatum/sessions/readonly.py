@@ -1,10 +1,11 @@
 """Two walls that keep a read-only engine from writing.
 
 1. Its sessions refuse to flush changes (and to commit) with ``ReadOnlySessionError``, before any SQL is sent.
-2. The database itself runs each transaction read-only where it can: ``SET TRANSACTION READ ONLY`` as the first
-   statement of every transaction on PostgreSQL and MySQL/MariaDB (transaction-scoped, so nothing leaks into a
-   pooled connection's later use, nor through a pooler), and ``PRAGMA query_only`` on SQLite connections (which
-   belong to this engine's pool alone). Even raw ``text()`` SQL cannot write then.
+2. The database itself runs each transaction read-only where it can: ``BEGIN READ ONLY`` with psycopg 3,
+   ``SET TRANSACTION READ ONLY`` as the first statement of every transaction with other PostgreSQL drivers and
+   MySQL/MariaDB (transaction-scoped, so nothing leaks into a pooled connection's later use, nor through a
+   pooler), and ``PRAGMA query_only`` on SQLite connections (which belong to this engine's pool alone). Even raw
+   ``text()`` SQL cannot write then.
 
 A role with SELECT-only grants is the recommended third wall; it is configuration, not code.
 """
@@ -25,7 +26,12 @@ _READ_ONLY_TRANSACTION = {"postgresql", "mysql", "mariadb"}
 def guard_engine(engine: Engine) -> None:
     """Make every transaction of ``engine`` read-only at the database, where the dialect allows it."""
     dialect = engine.dialect.name
-    if dialect in _READ_ONLY_TRANSACTION:
+    if dialect == "postgresql" and engine.dialect.driver == "psycopg":
+        # psycopg 3 then opens each transaction with BEGIN READ ONLY: no extra round trip, and nothing that
+        # outlives the transaction (unlike a session-level default, which a pooler could hand to someone else)
+        event.listen(engine, "connect", _psycopg_read_only)
+        event.listen(engine, "begin", _refuse_autocommit)
+    elif dialect in _READ_ONLY_TRANSACTION:
         event.listen(engine, "begin", _set_transaction_read_only)
     elif dialect == "sqlite":
         event.listen(engine, "connect", _sqlite_query_only)
@@ -49,12 +55,20 @@ def guard_sessionmaker(factory: sessionmaker[Session], engine_name: str) -> None
     event.listen(factory, "before_commit", refuse_commit)
 
 
-def _set_transaction_read_only(connection: Connection) -> None:
+def _refuse_autocommit(connection: Connection) -> None:
     if is_autocommit(connection.get_execution_options()):
         raise ReadOnlySessionError(
             "a read-only engine cannot run in AUTOCOMMIT mode: there is no transaction to make read-only"
         )
+
+
+def _set_transaction_read_only(connection: Connection) -> None:
+    _refuse_autocommit(connection)
     connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+
+
+def _psycopg_read_only(dbapi_connection: Any, connection_record: Any) -> None:
+    dbapi_connection.read_only = True
 
 
 def is_autocommit(options: Any) -> bool:
