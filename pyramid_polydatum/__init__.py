@@ -6,6 +6,8 @@ The core names (``DataManager``, ``Service``, ...) are importable from here and 
 
 from .core import (
     AlreadyExistsException,
+    BoundDAL,
+    BoundService,
     Context,
     ContextRecord,
     ContextStateError,
@@ -43,6 +45,8 @@ def includeme(config):  # type: ignore[no-untyped-def]
 
 __all__ = [
     "AlreadyExistsException",
+    "BoundDAL",
+    "BoundService",
     "Context",
     "ContextRecord",
     "ContextStateError",

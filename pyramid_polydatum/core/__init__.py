@@ -1,7 +1,7 @@
 """The polydatum core: framework-independent (no Pyramid import anywhere below this package)."""
 
 from .context import DataAccessContext
-from .dal import DataAccessLayer
+from .dal import BoundDAL, BoundService, DataAccessLayer
 from .errors import (
     AlreadyExistsException,
     ContextStateError,
@@ -29,6 +29,8 @@ Context = DataAccessContext
 
 __all__ = [
     "AlreadyExistsException",
+    "BoundDAL",
+    "BoundService",
     "Context",
     "ContextRecord",
     "ContextStateError",

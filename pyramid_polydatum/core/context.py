@@ -2,31 +2,39 @@
 
 Lifecycle:
 
-1. ``__enter__`` pushes the context on its manager's stack and sets up every middleware in registration order.
+1. ``__enter__`` pushes the context on its manager's stack (the calling thread's or task's active context) and
+   sets up every middleware in registration order. ``open()`` does the same without making it the active context
+   of the calling thread: for an owner such as a web request, whose work may run in any thread and reaches the
+   context through ``ctx.dal`` (a DAL bound to this context) rather than through a thread's stack.
 2. The body runs; resources are created on first access and cached for the rest of the context.
 3. ``__exit__`` throws the body's error (if any) into each middleware in reverse order. A middleware may replace
    the error by raising another one, but it cannot make it vanish.
 4. Resources are torn down in reverse creation order with the final error thrown in. Their own teardown errors
    are logged and kept (``get_resource_exit_errors()``), never raised.
 5. The context leaves the stack. It cannot be entered again.
+
+While its own middleware and resources are set up and torn down, and during every call made through its bound
+``ctx.dal``, a context is the active one of the thread doing the work, so code that asks the manager for the
+active context (``self._ctx`` in a service, a store) finds it.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Generator, Mapping
+from collections.abc import Generator, Iterator, Mapping
+from contextlib import contextmanager
 from time import perf_counter
 from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
+from .dal import BoundDAL
 from .errors import ContextStateError, InvalidMiddleware, MiddlewareSetupException, ResourceSetupException
 from .meta import Meta
 from .record import RECORD_HOOK, ContextRecord, ErrorInfo, StepRecord
 from .resources import describe
 
 if TYPE_CHECKING:
-    from .dal import DataAccessLayer
     from .manager import DataManager
 
 log = logging.getLogger("pyramid_polydatum")
@@ -58,6 +66,8 @@ class DataAccessContext:
         self._exit_errors: list[ExcInfo] = []
         self._record = ContextRecord()
         self._error: BaseException | None = None
+        self._pushed = False
+        self._bound_dal: BoundDAL | None = None
 
     # -- public, read-only state ---------------------------------------------------------------------------
 
@@ -66,8 +76,12 @@ class DataAccessContext:
         return self._data_manager
 
     @property
-    def dal(self) -> DataAccessLayer:
-        return self._data_manager.get_dal()
+    def dal(self) -> BoundDAL:
+        """The DAL bound to this context: its services run in this context from any thread (see ``BoundDAL``)."""
+        bound = self._bound_dal
+        if bound is None:
+            bound = self._bound_dal = BoundDAL(self)
+        return bound
 
     @property
     def meta(self) -> Meta:
@@ -160,14 +174,48 @@ class DataAccessContext:
     # -- entering and leaving ------------------------------------------------------------------------------
 
     def __enter__(self) -> DataAccessContext:
+        return self._start(push=True)
+
+    def open(self) -> DataAccessContext:
+        """Enter the context without making it the calling thread's active context; end it with ``close()``.
+
+        For an owner whose work is not tied to one thread (a web request whose views may use a thread pool):
+        everything reaches the context through its bound ``dal``, so no thread's stack can hand it to another
+        unit of work, or hand another unit's context to it.
+        """
+        return self._start(push=False)
+
+    @contextmanager
+    def activated(self) -> Iterator[DataAccessContext]:
+        """Make this context the active one of the calling thread or task for the ``with`` block.
+
+        For code that finds its context through the manager (``dm.require_active_context()``, a store) when the
+        context was opened with ``open()``. Re-entrant; the thread's stack is restored exactly afterwards.
+        """
+        token = self._data_manager._activate(self)
+        try:
+            yield self
+        finally:
+            self._data_manager._deactivate(token)
+
+    def _start(self, push: bool) -> DataAccessContext:
         if self._state != CREATED:
             raise ContextStateError("a context can be entered only once; create a new one with DataManager.context()")
-        self._data_manager._push_context(self)
+        manager = self._data_manager
+        token = None
+        if push:
+            manager._push_context(self)
+            self._pushed = True
+        else:
+            token = manager._activate(self)
         self._set_state(SETUP)
         try:
-            self._setup_hook()
-            for middleware in self._data_manager.get_middleware(self):
-                self._setup_middleware(middleware)
+            try:
+                self._setup_hook()
+                for middleware in manager.get_middleware(self):
+                    self._setup_middleware(middleware)
+            finally:
+                manager._deactivate(token)
         except BaseException as error:
             final = self._close(error, strict=True)
             if final is error or final is None:
@@ -221,7 +269,10 @@ class DataAccessContext:
     def _close(self, error: BaseException | None, strict: bool) -> BaseException | None:
         if self._state not in (SETUP, ACTIVE):
             raise ContextStateError(f"cannot exit a context that is {self._state}")
-        self._data_manager._check_top_context(self, strict)
+        manager = self._data_manager
+        if self._pushed:
+            manager._check_top_context(self, strict)
+        token = manager._activate(self)
         try:
             self._set_state(CLOSING)
             error = self._teardown_middleware(error)
@@ -233,7 +284,9 @@ class DataAccessContext:
         finally:
             self._resources.clear()
             self._set_state(EXITED)
-            self._data_manager._pop_context(self)
+            manager._deactivate(token)
+            if self._pushed:
+                manager._pop_context(self)
             self._run_hook(self._final_hook, error)
         return error
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import Any
 
 from .context import DataAccessContext
@@ -116,7 +116,11 @@ class DataManager:
 
     @contextmanager
     def dal(self, meta: Meta | dict[str, Any] | None = None) -> Iterator[DataAccessLayer]:
-        """Enter a new context and yield the DAL: ``with dm.dal() as dal: dal.users.get(1)``."""
+        """Enter a new context and yield the DAL: ``with dm.dal() as dal: dal.users.get(1)``.
+
+        As in polydatum, ``dal.users`` is the registered service and finds the context through this thread's
+        stack; code handing work to other threads passes ``ctx.dal`` (bound to the context) instead.
+        """
         with self.context(meta=meta):
             yield self._dal
 
@@ -150,6 +154,17 @@ class DataManager:
 
     def _push_context(self, context: DataAccessContext) -> None:
         self._stack.set((*self._live_stack(), context))
+
+    def _activate(self, context: DataAccessContext) -> Token[tuple[DataAccessContext, ...]] | None:
+        """Make ``context`` the active one here until ``_deactivate``; None when it already is (nothing to undo)."""
+        stack = self._stack.get()
+        if stack and stack[-1] is context:
+            return None
+        return self._stack.set((*stack, context))
+
+    def _deactivate(self, token: Token[tuple[DataAccessContext, ...]] | None) -> None:
+        if token is not None:
+            self._stack.reset(token)
 
     def _check_top_context(self, context: DataAccessContext, strict: bool = True) -> None:
         """Contexts end in reverse order of entering, in the thread or task that entered them.

@@ -1,6 +1,6 @@
 import pytest
 
-from pyramid_polydatum import ContextStateError, DataAccessContext, DataManager, InvalidName, Meta
+from pyramid_polydatum import BoundDAL, ContextStateError, DataAccessContext, DataManager, InvalidName, Meta
 
 
 def make_manager(events):
@@ -17,7 +17,7 @@ def test_context_exposes_manager_dal_and_meta():
     ctx = dm.context(meta={"user": "ann"})
     assert isinstance(ctx, DataAccessContext)
     assert ctx.data_manager is dm
-    assert ctx.dal is dm.get_dal()
+    assert isinstance(ctx.dal, BoundDAL) and ctx.dal.context is ctx and ctx.dal is ctx.dal
     assert isinstance(ctx.meta, Meta) and ctx.meta.user == "ann"
 
 

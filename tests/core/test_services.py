@@ -68,8 +68,9 @@ def test_service_internals_point_at_manager_and_context():
     with dm.context() as ctx:
         users = ctx.dal.users
         assert users._data_manager is dm
-        assert users._dal is dm.get_dal()
+        assert users._dal is ctx.dal
         assert users._ctx is ctx
+        assert users.service is dm.get_dal().users
         assert users.profile._data_manager is dm
 
 
