@@ -11,6 +11,7 @@ from ..sessions.container import install_sessions
 from ..sessions.errors import ConfigurationError
 from ..sessions.options import parse_engine_settings
 from .directives import (
+    CHECK_ORDER,
     ENGINE_ORDER,
     SESSIONS_ORDER,
     add_polydatum_engine,
@@ -22,6 +23,7 @@ from .directives import (
 )
 from .interfaces import IDataManager, IEngineRegistry
 from .request import CONTEXT_ATTR, make_request_dal, request_context
+from .transactions import check_transaction_manager
 from .settings import ENGINE_PREFIX, parse_settings
 
 __all__ = [
@@ -59,8 +61,7 @@ def includeme(config: Any) -> None:
             order=ENGINE_ORDER,
         )
 
-    use_transactions = settings["transactions"]
-    if use_transactions:
+    if settings["transactions"]:
         config.get_settings().setdefault("tm.manager_hook", "pyramid_tm.explicit_manager")
         config.include("pyramid_tm")
 
@@ -73,23 +74,15 @@ def includeme(config: Any) -> None:
             install_sessions(manager, configured, name=sessions_name)
 
     config.action(("polydatum-sessions",), install, order=SESSIONS_ORDER)
+    config.action(None, lambda: check_transaction_manager(config.registry, sessions_name), order=CHECK_ORDER)
 
     meta_factory = config.maybe_dotted(settings["meta_factory"]) if settings["meta_factory"] else None
     if meta_factory is not None and not callable(meta_factory):
         raise ConfigurationError(f"setting polydatum.meta_factory: {meta_factory!r} is not callable")
-    config.add_request_method(
-        make_request_dal(manager, use_transactions, meta_factory), settings["request_method"], reify=True
-    )
-    # over pyramid_tm's tween too, so it also sees a failed commit that no exception view rendered
+    config.add_request_method(make_request_dal(manager, meta_factory), settings["request_method"], reify=True)
+    # over pyramid_tm's tween: the context ends after the commit, with the error a failed commit raised
     config.add_tween("pyramid_polydatum.glue.request.polydatum_tween_factory", under=INGRESS,
                      over=("pyramid_tm.tm_tween_factory", EXCVIEW))
 
-    if settings["forksafe"]:
-        from pyramid_forksafe.events import ApplicationPostFork
-
-        from .forkevents import reset_engines_after_fork
-
-        config.include("pyramid_forksafe")
-        config.add_subscriber(reset_engines_after_fork, ApplicationPostFork)
-    else:
+    if not settings["forksafe"]:
         get_engines(config.registry).disable_fork_hooks()

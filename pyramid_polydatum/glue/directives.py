@@ -15,6 +15,7 @@ from .interfaces import IDataManager, IEngineRegistry
 
 ENGINE_ORDER = -20  # engines exist before the sessions resource is installed
 SESSIONS_ORDER = -10  # the sessions middleware is registered before (so it wraps) every other middleware
+CHECK_ORDER = 100  # checks of the whole configuration, once every other action (pyramid_tm's included) ran
 
 
 def get_data_manager(registry: Any) -> DataManager:

@@ -1,8 +1,10 @@
 """Per-context sessions: ``ctx.db.reader``, ``.writer``, ``.logger``, ``.get(name)`` and ``.any``.
 
 Sessions are created on first access only, one per engine per context, and are never shared with another
-context, thread or request. ``install_sessions`` registers the resource and the middleware that ends the unit of
-work: it commits what the context owns when the context succeeds, aborts it otherwise, and commits independent
+context, thread or request. Joined sessions join the transaction manager the context was given
+(``meta.transaction_manager``: ``request.tm`` in Pyramid), whose owner alone commits or aborts it; a context given
+none begins its own. ``install_sessions`` registers the resource and the middleware that ends the unit of work: it
+commits the transaction the context owns when the context succeeds, aborts it otherwise, and commits independent
 engines (the logger) either way. Every session is closed, and every connection back in its pool, when the
 context ends, whatever happened.
 """
@@ -16,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from .joining import TRANSACTION_MANAGER_KEY, joined_to_open_transaction
+from .joining import CLOSING_KEY, TRANSACTION_MANAGER_KEY, joined_to_open_transaction
 from .registry import LOGGER, EngineEntry, EngineRegistry
 from .usage import OUTCOME_KEY, USAGE_KEY, EngineUsage, UsageCounter, set_outcome
 
@@ -181,9 +183,12 @@ class ContextSessions:
             if self._left_to_external_transaction(name, session):
                 set_outcome(session, "left open to its transaction")
                 continue
-            if OUTCOME_KEY not in session.info:
-                set_outcome(session, "rolled back" if session.in_transaction() else "no transaction")
+            if OUTCOME_KEY not in session.info and not session.in_transaction():
+                set_outcome(session, "no transaction")
+            session.info[CLOSING_KEY] = True
             _quietly(f"closing the {name!r} session", session.close)
+            if OUTCOME_KEY not in session.info:
+                set_outcome(session, "rolled back")
             counter = session.info.get(USAGE_KEY)
             if counter is not None:
                 counter.unbind()

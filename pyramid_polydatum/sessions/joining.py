@@ -18,33 +18,31 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from .errors import JoinedSessionCommitError, TransactionNotActive
-from .usage import set_outcome
+from .usage import OUTCOME_KEY, set_outcome
 
 TRANSACTION_MANAGER_KEY = "transaction_manager"
-_HOOKED_KEY = "pyramid_polydatum.hooked_transaction"
+_JOINED_KEY = "pyramid_polydatum.joined_transaction"
 _UNJOINED_KEY = "pyramid_polydatum.unjoined"
+_COMMITTING_KEY = "pyramid_polydatum.committing"
+_COMMITTED_KEY = "pyramid_polydatum.committed"
+#: set by the context while it closes its sessions, so a rollback there reads "rolled back", not "aborted"
+CLOSING_KEY = "pyramid_polydatum.closing"
 
-
-def _after_commit(committed: bool, session: Session) -> None:
-    """Record the outcome; and release the session of a failed commit now.
-
-    zope.sqlalchemy leaves a one-phase session open when its commit fails: its connection (and, on SQLite, the
-    database's write lock) would stay held until the unit of work ends, and anything written meanwhile on another
-    engine of the same database would wait for it.
-    """
-    session.info.pop(_HOOKED_KEY, None)
-    set_outcome(session, "committed" if committed else "commit failed")
-    if not committed:
-        session.close()
-
-
-def _after_abort(session: Session) -> None:
-    session.info.pop(_HOOKED_KEY, None)
-    set_outcome(session, "aborted")
+NOT_ACTIVE_MESSAGE = (
+    "the transaction of this unit of work is not active, so a write now would never be committed: "
+    "in a served request pyramid_tm has already committed or aborted request.tm (context middleware run after "
+    "it: write to an independent engine there); in a script or pshell, begin request.tm first "
+    "('with request.tm:' around the writes, or request.tm.begin() ... request.tm.commit())"
+)
 
 
 def join_sessions_of(factory: sessionmaker[Session], engine_name: str) -> None:
-    """Sessions from ``factory`` join ``session.info['transaction_manager']``'s current transaction."""
+    """Sessions from ``factory`` join ``session.info['transaction_manager']``'s current transaction.
+
+    Nothing is registered on the transaction itself (no after-commit or after-abort hook): other data managers
+    joined to it see exactly the calls they would see with zope.sqlalchemy alone. Outcomes are read from the
+    session's own events.
+    """
     from zope.sqlalchemy.datamanager import STATUS_CHANGED, join_transaction
 
     def join(session: Session) -> None:
@@ -54,17 +52,14 @@ def join_sessions_of(factory: sessionmaker[Session], engine_name: str) -> None:
                 f"a session of the {engine_name!r} engine has no transaction manager in "
                 f"session.info[{TRANSACTION_MANAGER_KEY!r}]; create sessions through the context (ctx.db)"
             )
-        current = _active_transaction(manager)
+        current = _joinable_transaction(manager)
         if current is None:
-            # the unit of work's transaction has ended (or failed): reads may go on, writes are refused
+            # no transaction to join (not begun yet, or already ended): reads may go on, writes are refused
             session.info[_UNJOINED_KEY] = True
             return
         session.info.pop(_UNJOINED_KEY, None)
         join_transaction(session, STATUS_CHANGED, manager, keep_session=False)
-        if session.info.get(_HOOKED_KEY) is not current:
-            session.info[_HOOKED_KEY] = current
-            current.addAfterCommitHook(_after_commit, args=(session,))
-            current.addAfterAbortHook(_after_abort, args=(session,))
+        session.info[_JOINED_KEY] = current
 
     def after_begin(session: Session, transaction: Any, connection: Any) -> None:
         join(session)
@@ -74,16 +69,14 @@ def join_sessions_of(factory: sessionmaker[Session], engine_name: str) -> None:
 
     def before_flush(session: Session, flush_context: Any, instances: Any) -> None:
         if session.info.get(_UNJOINED_KEY) and (session.new or session.dirty or session.deleted):
-            raise TransactionNotActive(
-                f"the unit of work's transaction has already ended: this {engine_name!r} session may still read, "
-                "but a write now would never be committed (in Pyramid, context middleware and finished callbacks "
-                "run after pyramid_tm's commit: write to an independent engine there)"
-            )
+            join(session)  # the manager may have begun a transaction since the session last looked
+            if session.info.get(_UNJOINED_KEY):
+                raise TransactionNotActive(f"{engine_name!r} session: {NOT_ACTIVE_MESSAGE}")
 
     def before_commit(session: Session) -> None:
         if session.in_nested_transaction():
             return
-        from transaction._transaction import Status
+        from transaction._transaction import Status  # not exported elsewhere; every test of joining uses it
 
         manager = session.info.get(TRANSACTION_MANAGER_KEY)
         current = _current_transaction(manager) if manager is not None else None
@@ -93,21 +86,47 @@ def join_sessions_of(factory: sessionmaker[Session], engine_name: str) -> None:
                 "transaction_manager.commit() (in Pyramid, let pyramid_tm commit, or request.tm.commit()) "
                 "instead of session.commit()"
             )
+        session.info[_COMMITTING_KEY] = True
 
     event.listen(factory, "after_begin", after_begin)
     event.listen(factory, "after_attach", after_attach)
     event.listen(factory, "before_flush", before_flush)
     event.listen(factory, "before_commit", before_commit)
+    event.listen(factory, "after_commit", _after_commit)
+    event.listen(factory, "after_transaction_end", _after_transaction_end)
+
+
+def _after_commit(session: Session) -> None:
+    session.info.pop(_COMMITTING_KEY, None)
+    session.info[_COMMITTED_KEY] = True
+    set_outcome(session, "committed")
+
+
+def _after_transaction_end(session: Session, transaction: Any) -> None:
+    """The session's outermost transaction ended: committed (seen above), or how it did not."""
+    if transaction.parent is not None:
+        return
+    info = session.info
+    if info.pop(_COMMITTED_KEY, None):
+        return
+    if info.pop(_COMMITTING_KEY, None):
+        set_outcome(session, "commit failed")
+    elif info.get(CLOSING_KEY):
+        # the context closing its sessions: a read after the commit does not turn "committed" into "rolled back"
+        info.setdefault(OUTCOME_KEY, "rolled back")
+    else:
+        set_outcome(session, "aborted")
 
 
 def joined_to_open_transaction(session: Session) -> bool:
-    """True when ``session`` is joined to its manager's transaction and that transaction can still commit."""
+    """True when ``session`` is joined to its manager's current transaction and that one can still commit."""
     manager = session.info.get(TRANSACTION_MANAGER_KEY)
+    joined = session.info.get(_JOINED_KEY)
     return (
         manager is not None
+        and joined is not None
         and not session.info.get(_UNJOINED_KEY)
-        and session.info.get(_HOOKED_KEY) is not None
-        and _active_transaction(manager) is not None
+        and _joinable_transaction(manager) is joined
     )
 
 
@@ -120,11 +139,15 @@ def _current_transaction(manager: Any) -> Any:
         return None
 
 
-def _active_transaction(manager: Any) -> Any:
-    """The manager's transaction if it can still take work (not committing, failed or doomed), else None."""
+def _joinable_transaction(manager: Any) -> Any:
+    """The manager's transaction if it can still take work, else None.
+
+    A doomed transaction counts: ``transaction`` documents that it behaves as active and only refuses to commit,
+    so writes flush (a dry run) and nothing is stored. Committing or failed transactions do not.
+    """
     from transaction._transaction import Status
 
     current = _current_transaction(manager)
-    if current is None or current.status != Status.ACTIVE or current.isDoomed():
+    if current is None or current.status not in (Status.ACTIVE, Status.DOOMED):
         return None
     return current

@@ -264,10 +264,25 @@ def get_wrapped_engine(name: str = DEFAULT) -> EngineWrapper:
 
 
 def current_sessions() -> ContextSessions | None:
-    """The ``ContextSessions`` of the active context (in this thread or task) of a bound DataManager, or None."""
+    """The ``ContextSessions`` of the code running now, or None.
+
+    That is the active context (in this thread or task) of a bound DataManager, else the context of the request
+    Pyramid is serving in this thread (``pyramid.threadlocal.get_current_request()``): a request's context is
+    owned by the request, not put on a thread's stack.
+    """
     state = _state
+    request = None
     for manager, sessions_name in list(state.bound):
         context = manager.get_active_context()
+        if context is None:
+            if request is None:
+                from pyramid.threadlocal import get_current_request
+
+                from ..glue.request import request_context
+
+                request = get_current_request()
+            found = request_context(request) if request is not None else None
+            context = found if found is not None and found.data_manager is manager else None
         if context is None or manager.get_resource(sessions_name) is None:
             continue
         sessions = getattr(context, sessions_name)

@@ -102,6 +102,14 @@ def retry_serialization(request):
     return {"attempts": len(ATTEMPTS)}
 
 
+def create_in_tm(request):
+    """A view of an app that manages request.tm itself (pyramid_tm not active for the route)."""
+    with request.tm:
+        note = request.dal.notes.add(int(request.params["id"]), "own transaction")
+        note_id = note.id
+    return {"id": note_id}
+
+
 def untouched(request):
     return {"ok": True}
 
@@ -178,7 +186,7 @@ def make_app(settings: dict, retry: bool = False):
             ("fail_handled", "/fail-handled", fail_handled), ("commit_fails", "/commit-fails", commit_fails),
             ("refuse", "/refuse", refuse), ("retry", "/retry", retry_once),
             ("retry_serialization", "/retry-serialization", retry_serialization),
-            ("untouched", "/untouched", untouched),
+            ("untouched", "/untouched", untouched), ("create_in_tm", "/create-in-tm", create_in_tm),
             ("whoami", "/whoami", whoami), ("in_worker_thread", "/in-worker-thread", in_worker_thread),
             ("raising_callback", "/raising-callback", raising_callback),
         ]:

@@ -170,10 +170,11 @@ def test_concurrent_requests_never_see_each_others_context_or_meta(harness):
         assert entry.engine.pool.checkedout() == 0
 
 
-@pytest.mark.parametrize("transactions", ["true", "false"])
+@pytest.mark.parametrize("settings", [{}, {"polydatum.transactions": "false", "pyramid.includes": "pyramid_tm"}],
+                         ids=["include's pyramid_tm", "app's own pyramid_tm"])
 @pytest.mark.parametrize("route", ["/retry", "/retry-serialization"])
-def test_pyramid_retry_gives_each_attempt_a_fresh_context_and_stores_one_row(db, registries, transactions, route):
-    made = Harness(db, registries, retry=True, **{"polydatum.transactions": transactions})
+def test_pyramid_retry_gives_each_attempt_a_fresh_context_and_stores_one_row(db, registries, settings, route):
+    made = Harness(db, registries, retry=True, **settings)
     try:
         demo.ATTEMPTS.clear()
         assert made.app.post(route, {"id": 1}).json == {"attempts": 2}
@@ -217,19 +218,28 @@ def test_threads_used_by_waitress_keep_a_clean_context_stack(harness):
     assert errors == []
 
 
-@pytest.mark.parametrize("settings", [{"polydatum.transactions": "false"},
-                                      {"tm.activate_hook": "tests.glue.test_include.never_active"}])
-def test_without_pyramid_tm_the_commit_still_happens_before_the_response(db, registries, settings):
-    made = Harness(db, registries, **settings)
+def test_joined_engines_without_pyramid_tm_are_refused_at_commit_naming_the_setting(sqlite_database):
+    from pyramid.config import Configurator
+    from pyramid.exceptions import ConfigurationExecutionError
+
+    config = Configurator(settings={"polydatum.engine.writer.url": sqlite_database.writer_url,
+                                    "polydatum.transactions": "false"})
+    config.include("pyramid_polydatum")
+    with pytest.raises(ConfigurationExecutionError, match="polydatum.transactions = false.*writer join request.tm"):
+        config.commit()
+    get_engines(config.registry).dispose()
+
+
+def test_when_pyramid_tm_is_not_active_the_app_owns_request_tm_and_unbegun_writes_are_refused(db, registries):
+    made = Harness(db, registries, **{"tm.activate_hook": "tests.glue.test_include.never_active"})
     try:
-        made.app.post("/create", {"id": 1})
+        with pytest.raises(Exception, match="begin request.tm first"):
+            made.app.post("/create", {"id": 1})
+        assert made.count() == 0
+        assert made.app.post("/create-in-tm", {"id": 2}).json == {"id": 2}
         assert made.count() == 1
-        response = made.app.post("/commit-fails", {"id": 2}, status=503)
-        assert response.json["error"] == "the database refused the change"
-        assert made.count() == 1
-        with pytest.raises(RuntimeError):
-            made.app.post("/fail", {"id": 3})
-        assert made.count() == 1
+        for entry in made.engines:
+            assert entry.engine.pool.checkedout() == 0
     finally:
         made.close()
 

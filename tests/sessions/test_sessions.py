@@ -395,6 +395,6 @@ def test_a_joined_session_refuses_writes_once_its_transaction_ended_but_still_re
         manager.commit()
         assert ctx.db.writer.scalars(select(Note.text)).all() == ["committed"]
         ctx.db.writer.add(Note(id=2, text="too late"))
-        with pytest.raises(TransactionNotActive, match="already ended"):
+        with pytest.raises(TransactionNotActive, match="not active"):
             ctx.db.writer.flush()
     assert setup.count(Note) == 1
