@@ -3,6 +3,7 @@
 from .container import ContextSessions, install_sessions, sessions_middleware, sessions_resource
 from .errors import (
     ConfigurationError,
+    ForkedConnectionError,
     JoinedSessionCommitError,
     ReadOnlySessionError,
     TransactionNotActive,
@@ -15,6 +16,7 @@ __all__ = [
     "ContextSessions",
     "EngineEntry",
     "EngineRegistry",
+    "ForkedConnectionError",
     "JoinedSessionCommitError",
     "ReadOnlySessionError",
     "TransactionNotActive",

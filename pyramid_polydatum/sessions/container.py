@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from .errors import ForkedConnectionError
 from .joining import CLOSING_KEY, TRANSACTION_MANAGER_KEY, joined_to_open_transaction
 from .registry import LOGGER, EngineEntry, EngineRegistry
 from .usage import OUTCOME_KEY, USAGE_KEY, EngineUsage, UsageCounter, set_outcome
@@ -106,7 +107,7 @@ class ContextSessions:
         if self._closed:
             raise RuntimeError(f"the sessions of this context are closed; cannot open {entry.name!r}")
         if self._pid != os.getpid():
-            raise RuntimeError(
+            raise ForkedConnectionError(
                 f"this context's sessions belong to process {self._pid}; a forked process must open its own "
                 "context (its parent's connections are not its to use)"
             )

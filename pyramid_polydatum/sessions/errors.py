@@ -26,3 +26,7 @@ class JoinedSessionCommitError(PolydatumException):
 
 class TransactionNotActive(PolydatumException):
     """A joined session was asked to write after the unit of work's transaction ended, failed or was doomed."""
+
+
+class ForkedConnectionError(PolydatumException):
+    """A forked process used a session or connection that its parent opened; nothing was sent to the server."""

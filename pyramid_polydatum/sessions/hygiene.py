@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from .forksafe import ForeignConnection
+
 log = logging.getLogger("pyramid_polydatum")
 
 _SERVER_STATUS_IN_TRANS = 1  # the MySQL protocol's "a transaction is active" status flag
@@ -42,7 +44,7 @@ def driver_in_transaction(dbapi_connection: Any) -> bool:
 
 
 def _rollback_if_still_in_transaction(dbapi_connection: Any, connection_record: Any) -> None:
-    if dbapi_connection is None:
+    if dbapi_connection is None or isinstance(dbapi_connection, ForeignConnection):
         return
     try:
         if driver_in_transaction(dbapi_connection):

@@ -504,3 +504,60 @@ def test_a_child_forked_inside_a_context_never_commits_or_closes_the_parents_tra
     finally:
         with engine.begin() as conn:
             conn.execute(text("DROP TABLE fork_ctx"))
+
+
+def test_a_child_forked_inside_an_open_context_cannot_use_the_parents_session(postgresql_database, registries):
+    """The child's INSERT on the inherited session raises before a byte is sent: the parent's backend, its
+    transaction id and its commit are exactly as if the child never existed."""
+    from pyramid_polydatum import DataManager
+    from pyramid_polydatum.sessions import ForkedConnectionError, install_sessions
+
+    registry = make_registry(registries, postgresql_database.writer_url)
+    engine = registry.writer.engine
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE fork_use (who TEXT)"))
+    try:
+        dm = install_sessions(DataManager(), registry)
+        with dm.context() as ctx:
+            session = ctx.db.writer
+            session.execute(text("INSERT INTO fork_use (who) VALUES ('parent')"))
+            backend = session.execute(BACKEND_PID).scalar_one()
+            xid = session.execute(text("SELECT txid_current()")).scalar_one()
+            read_end, write_end = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                outcome = "no error"
+                try:
+                    os.close(read_end)
+                    try:
+                        session.execute(text("INSERT INTO fork_use (who) VALUES ('child')"))
+                    except Exception as error:  # the whole chain is checked below
+                        chain = [error, error.__cause__, error.__context__, getattr(error, "orig", None)]
+                        if any(isinstance(e, ForkedConnectionError) for e in chain):
+                            outcome = "refused"
+                        else:
+                            outcome = f"other: {error!r}"
+                    try:
+                        session.connection().exec_driver_sql("COMMIT")
+                    except Exception:
+                        pass
+                    else:
+                        outcome = "commit sent"
+                    gc.collect()
+                finally:
+                    os.write(write_end, outcome.encode())
+                    os._exit(0)
+            os.close(write_end)
+            os.waitpid(pid, 0)
+            outcome = os.read(read_end, 200).decode()
+            os.close(read_end)
+            assert outcome == "refused"
+            assert session.execute(BACKEND_PID).scalar_one() == backend
+            assert session.execute(text("SELECT txid_current()")).scalar_one() == xid
+            session.execute(text("INSERT INTO fork_use (who) VALUES ('parent again')"))
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT who FROM fork_use ORDER BY who")).scalars().all() == [
+                "parent", "parent again"]
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE fork_use"))
