@@ -23,6 +23,9 @@ class Notes(Service):
     def get(self, note_id: int) -> Note | None:
         return self._ctx.db.any.get(Note, note_id)
 
+    def context_of_call(self):
+        return self._ctx
+
     def texts(self) -> list[str]:
         return list(self._ctx.db.reader.scalars(select(Note.text).order_by(Note.id)))
 
@@ -110,6 +113,47 @@ def create_in_tm(request):
     return {"id": note_id}
 
 
+SHARED_POOL = None
+
+
+def shared_pool_whoami(request):
+    """The data layer first used from a thread pool shared by every request (as concurrent.futures users do)."""
+    def work():
+        ctx = request.dal.notes.context_of_call()
+        return ctx.meta.tag, id(ctx)
+
+    seen = [SHARED_POOL.submit(work).result() for _ in range(3)]  # the first call opens the context
+    tags = {tag for tag, _ in seen}
+    ctx_ids = {ctx_id for _, ctx_id in seen}
+    return {"tag": tags.pop() if len(tags) == 1 else sorted(tags), "header": request.headers.get("X-Tag"),
+            "ctx": ctx_ids.pop() if len(ctx_ids) == 1 else sorted(ctx_ids), "own": id(request.polydatum_context)}
+
+
+def send_mail(request):
+    """Writes a note and sends a mail through pyramid_mailer, both in request.tm."""
+    from pyramid_mailer import get_mailer
+    from pyramid_mailer.message import Message
+
+    request.dal.notes.add(int(request.params["id"]), "mailed")
+    mailer = get_mailer(request)
+    send = mailer.send_to_queue if request.params.get("queue") else mailer.send
+    send(Message(subject=f"note {request.params['id']}", sender="app@example.com",
+                 recipients=["user@example.com"], body="hello"))
+    if request.params.get("fail"):
+        raise RuntimeError("failed after sending")
+    return {"ok": True}
+
+
+def doom_and_write(request):
+    if request.params.get("when") == "before":
+        request.tm.doom()
+    note = request.dal.notes.add(int(request.params["id"]), "dry run")
+    request.polydatum_context.db.writer.flush()
+    if request.params.get("when") == "after":
+        request.tm.doom()
+    return {"id": note.id, "read_back": request.dal.notes.get(note.id).text}
+
+
 def untouched(request):
     return {"ok": True}
 
@@ -172,11 +216,18 @@ def tag_meta(request):
     return {"tag": request.headers.get("X-Tag")}
 
 
-def make_app(settings: dict, retry: bool = False):
+def main(global_config, **settings):
+    """The app factory for ini files (pshell, bootstrap and prequest in the tests)."""
+    return make_app(settings)
+
+
+def make_app(settings: dict, retry: bool = False, includes: tuple[str, ...] = ()):
     settings = {"polydatum.meta_factory": "tests.glue.app.tag_meta", **settings}
     with Configurator(settings=settings) as config:
         if retry:
             config.include("pyramid_retry")
+        for name in includes:
+            config.include(name)
         config.include("pyramid_polydatum")
         config.set_security_policy(IdentityPolicy())
         config.add_polydatum_service("notes", Notes())
@@ -187,6 +238,8 @@ def make_app(settings: dict, retry: bool = False):
             ("refuse", "/refuse", refuse), ("retry", "/retry", retry_once),
             ("retry_serialization", "/retry-serialization", retry_serialization),
             ("untouched", "/untouched", untouched), ("create_in_tm", "/create-in-tm", create_in_tm),
+            ("shared_pool", "/shared-pool", shared_pool_whoami), ("send_mail", "/send-mail", send_mail),
+            ("doom", "/doom", doom_and_write),
             ("whoami", "/whoami", whoami), ("in_worker_thread", "/in-worker-thread", in_worker_thread),
             ("raising_callback", "/raising-callback", raising_callback),
         ]:

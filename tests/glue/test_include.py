@@ -20,7 +20,7 @@ def db(request):
 
 
 class Harness:
-    def __init__(self, database, registries, retry=False, **extra):
+    def __init__(self, database, registries, retry=False, includes=(), **extra):
         settings = {
             "polydatum.engine.writer.url": database.writer_url,
             "polydatum.engine.reader.url": database.reader_url,
@@ -34,7 +34,7 @@ class Harness:
         Base.metadata.create_all(self.admin if database.dialect == "sqlite" else create_engine(database.writer_url))
         DeferredBase.metadata.create_all(self.admin if database.dialect == "sqlite" else
                                          create_engine(database.writer_url))
-        self.wsgi = demo.make_app(settings, retry=retry)
+        self.wsgi = demo.make_app(settings, retry=retry, includes=includes)
         self.engines = get_engines(self.wsgi.registry)
         registries.append(self.engines)
         if database.dialect == "sqlite":
