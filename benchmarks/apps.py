@@ -47,13 +47,17 @@ def bare_app(writer_url: str, reader_url: str):
     return config.make_wsgi_app()
 
 
-def include_app(writer_url: str, reader_url: str, transactions: bool = True):
+def bare_tm_app(writer_url: str, reader_url: str):
+    """(a') bare Pyramid with pyramid_tm: the same app as (b) without the include, for an app that commits."""
+    with Configurator(settings={"tm.manager_hook": "pyramid_tm.explicit_manager"}) as config:
+        config.include("pyramid_tm")
+        _routes(config, {})
+    return config.make_wsgi_app()
+
+
+def include_app(writer_url: str, reader_url: str):
     """(b) the bare app plus ``config.include('pyramid_polydatum')`` and its engines; nothing touched."""
-    settings = {
-        "polydatum.engine.writer.url": writer_url,
-        "polydatum.engine.reader.url": reader_url,
-        "polydatum.transactions": "true" if transactions else "false",
-    }
+    settings = {"polydatum.engine.writer.url": writer_url, "polydatum.engine.reader.url": reader_url}
     with Configurator(settings=settings) as config:
         config.include("pyramid_polydatum")
         _routes(config, {})
@@ -115,6 +119,49 @@ def sqlassist_app(writer_url: str, reader_url: str):
     with Configurator(settings={}) as config:
         config.include("pyramid_tm")
         pyramid_sqlassist.register_request_method(config, "dbSession")
+        _routes(config, {"read": read, "write": write, "mixed": mixed})
+    return config.make_wsgi_app()
+
+
+def handmade_app(writer_url: str, reader_url: str):
+    """(f) the same work by hand: plain engines and sessions, pyramid_tm, the writer joined to ``request.tm``.
+
+    The reference for the library's own Python time: what (e) does beyond this is the library's cost.
+    """
+    from zope.sqlalchemy.datamanager import STATUS_CHANGED, join_transaction
+
+    writer = sessionmaker(bind=create_engine(writer_url))
+    reader = sessionmaker(bind=create_engine(reader_url))
+
+    def close_on_finish(request, session):
+        request.add_finished_callback(lambda request: session.close())
+        return session
+
+    def writer_session(request):
+        session = close_on_finish(request, writer())
+        join_transaction(session, STATUS_CHANGED, request.tm)
+        return session
+
+    def reader_session(request):
+        return close_on_finish(request, reader())
+
+    def read(request):
+        return {"name": request.reader_session.get(Item, 1).name}
+
+    def write(request):
+        request.writer_session.add(Item(name="new"))
+        return {"ok": True}
+
+    def mixed(request):
+        name = request.reader_session.get(Item, 1).name
+        request.writer_session.add(Item(name=name))
+        return {"ok": True}
+
+    settings = {"tm.manager_hook": "pyramid_tm.explicit_manager"}
+    with Configurator(settings=settings) as config:
+        config.include("pyramid_tm")
+        config.add_request_method(writer_session, "writer_session", reify=True)
+        config.add_request_method(reader_session, "reader_session", reify=True)
         _routes(config, {"read": read, "write": write, "mixed": mixed})
     return config.make_wsgi_app()
 

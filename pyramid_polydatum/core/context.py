@@ -55,19 +55,35 @@ ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 class DataAccessContext:
     """One unit of work of a ``DataManager``; single use, entered with ``with``."""
 
+    _data_manager: DataManager
+    _meta: Meta
+    _state: str
+    _resources: dict[str, Any]
+    _creating: set[str]
+    _resource_generators: list[tuple[str, Generator[Any, None, None], int]]
+    _middleware_generators: list[tuple[str, Generator[Any, None, None], int]]
+    _exit_errors: list[ExcInfo]
+    _record: ContextRecord
+    _error: BaseException | None
+    _pushed: bool
+    _bound_dal: BoundDAL | None
+
     def __init__(self, data_manager: DataManager, meta: Meta | dict[str, Any] | None = None) -> None:
-        self._data_manager = data_manager
-        self._meta = meta if isinstance(meta, Meta) else Meta(meta)
-        self._state = CREATED
-        self._resources: dict[str, Any] = {}
-        self._creating: set[str] = set()
-        self._resource_generators: list[tuple[str, Generator[Any, None, None], int]] = []
-        self._middleware_generators: list[tuple[str, Generator[Any, None, None], int]] = []
-        self._exit_errors: list[ExcInfo] = []
-        self._record = ContextRecord()
-        self._error: BaseException | None = None
-        self._pushed = False
-        self._bound_dal: BoundDAL | None = None
+        # one dictionary update instead of a dozen trips through __setattr__: a context is made per request
+        self.__dict__.update(
+            _data_manager=data_manager,
+            _meta=meta if isinstance(meta, Meta) else Meta(meta),
+            _state=CREATED,
+            _resources={},
+            _creating=set(),
+            _resource_generators=[],
+            _middleware_generators=[],
+            _exit_errors=[],
+            _record=ContextRecord(),
+            _error=None,
+            _pushed=False,
+            _bound_dal=None,
+        )
 
     # -- public, read-only state ---------------------------------------------------------------------------
 
@@ -80,7 +96,7 @@ class DataAccessContext:
         """The DAL bound to this context: its services run in this context from any thread (see ``BoundDAL``)."""
         bound = self._bound_dal
         if bound is None:
-            bound = self._bound_dal = BoundDAL(self)
+            bound = self.__dict__["_bound_dal"] = BoundDAL(self)
         return bound
 
     @property
@@ -205,7 +221,7 @@ class DataAccessContext:
         token = None
         if push:
             manager._push_context(self)
-            self._pushed = True
+            self.__dict__["_pushed"] = True
         else:
             token = manager._activate(self)
         self._set_state(SETUP)
@@ -276,7 +292,7 @@ class DataAccessContext:
         try:
             self._set_state(CLOSING)
             error = self._teardown_middleware(error)
-            self._error = error
+            self.__dict__["_error"] = error
             self._record._error = ErrorInfo.of(error)
             self._set_state(RELEASING)
             self._run_hook(self._teardown_hook, error)
@@ -341,7 +357,7 @@ class DataAccessContext:
                 log.error("teardown of resource %r failed", name, exc_info=result)
 
     def _set_state(self, state: str) -> None:
-        self._state = state
+        self.__dict__["_state"] = state
         self._record._state = state
 
 

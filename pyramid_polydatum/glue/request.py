@@ -110,7 +110,7 @@ def polydatum_tween_factory(handler: Callable[[Any], Any], registry: Any) -> Cal
     def polydatum_tween(request: Any) -> Any:
         attributes = request.__dict__
         attributes[_IN_TWEEN] = True
-        stack = manager.active_contexts
+        stack = manager._stack.get()  # this thread's contexts: the request's own is never among them
         try:
             response = handler(request)
         except BaseException as error:
@@ -119,7 +119,7 @@ def polydatum_tween_factory(handler: Callable[[Any], Any], registry: Any) -> Cal
             end_request_context(request, error)
             raise
         del attributes[_IN_TWEEN]
-        if manager.active_contexts != stack:
+        if manager._stack.get() is not stack:
             _close_contexts_left_open(manager, stack)
         if CONTEXT_ATTR in attributes:
             end_request_context(request, getattr(request, "exception", None))

@@ -46,6 +46,7 @@ class ContextSessions:
     ) -> None:
         self._registry = registry
         self._sessions: dict[str, Session] = {}
+        self._independent: list[tuple[str, Session]] = []
         self._transaction_manager = transaction_manager
         self._owns_transaction = transaction_manager is None
         self._info = dict(info or {})
@@ -121,6 +122,8 @@ class ContextSessions:
             info[USAGE_KEY] = UsageCounter()
         session = entry.new_session(**info)
         self._sessions[entry.name] = session
+        if entry.transaction == "independent":
+            self._independent.append((entry.name, session))
         return session
 
     # -- the end of the unit of work -----------------------------------------------------------------------
@@ -157,9 +160,8 @@ class ContextSessions:
             manager.commit()
 
     def _commit_independent_sessions(self) -> None:
-        for name, session in list(self._sessions.items()):
-            if self._registry.get(name).transaction == "independent":
-                _commit_independent(name, session)
+        for name, session in self._independent:
+            _commit_independent(name, session)
 
     def close(self) -> None:
         """Close every session and return its connection; an owned, unfinished transaction is aborted.
@@ -174,6 +176,7 @@ class ContextSessions:
             for session in self._sessions.values():
                 _forget_connections(session)
             self._sessions.clear()
+            self._independent.clear()
             return
         if self.owns_open_transaction:
             if self._transaction_manager.get().status == "Active":
