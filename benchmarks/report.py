@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 #: as a row's reference: the value is an absolute figure in µs and the target a bound on it, not a ratio
 ABSOLUTE = "µs"
 

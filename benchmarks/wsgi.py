@@ -108,7 +108,7 @@ def run(backend: str, writer_url: str, reader_url: str, rounds: int, batch: int)
                 target = 1.05
             rows.append((bench, name, medians[name], medians[ref], target))
         if route != "untouched":
-            rows.append((bench, "library's own Python time: (e) − (f)", medians[POLYDATUM] - medians[HANDMADE],
+            rows.append((bench, "library's own Python time: (e) - (f)", medians[POLYDATUM] - medians[HANDMADE],
                          report.ABSOLUTE, OWN_TIME_TARGET_US))
             if SQLASSIST in medians:
                 rows.append((bench, "(e) polydatum / (d) sqlassist", medians[POLYDATUM], medians[SQLASSIST], 1.0))

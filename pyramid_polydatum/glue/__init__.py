@@ -23,8 +23,8 @@ from .directives import (
 )
 from .interfaces import IDataManager, IEngineRegistry
 from .request import CONTEXT_ATTR, make_request_dal, request_context
-from .transactions import check_transaction_manager
 from .settings import ENGINE_PREFIX, parse_settings
+from .transactions import check_transaction_manager
 
 __all__ = [
     "CONTEXT_ATTR",

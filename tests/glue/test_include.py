@@ -10,6 +10,7 @@ from sqlalchemy import create_engine, event, func, select
 from webtest import TestApp
 
 from pyramid_polydatum.glue import get_data_manager, get_engines, request_context
+from pyramid_polydatum.sessions import TransactionNotActive
 from tests.glue import app as demo
 from tests.sessions.models import AuditEntry, Base, DeferredBase, Note
 
@@ -170,7 +171,8 @@ def test_concurrent_requests_never_see_each_others_context_or_meta(harness):
         assert entry.engine.pool.checkedout() == 0
 
 
-@pytest.mark.parametrize("settings", [{}, {"polydatum.transactions": "false", "pyramid.includes": "pyramid_tm"}],
+@pytest.mark.parametrize("settings", [{}, {"polydatum.transactions": "false", "pyramid.includes": "pyramid_tm",
+                                      "tm.manager_hook": "pyramid_tm.explicit_manager"}],
                          ids=["include's pyramid_tm", "app's own pyramid_tm"])
 @pytest.mark.parametrize("route", ["/retry", "/retry-serialization"])
 def test_pyramid_retry_gives_each_attempt_a_fresh_context_and_stores_one_row(db, registries, settings, route):
@@ -225,7 +227,7 @@ def test_joined_engines_without_pyramid_tm_are_refused_at_commit_naming_the_sett
     config = Configurator(settings={"polydatum.engine.writer.url": sqlite_database.writer_url,
                                     "polydatum.transactions": "false"})
     config.include("pyramid_polydatum")
-    with pytest.raises(ConfigurationExecutionError, match="polydatum.transactions = false.*writer join request.tm"):
+    with pytest.raises(ConfigurationExecutionError, match=r"polydatum\.transactions = false.*writer join request\.tm"):
         config.commit()
     get_engines(config.registry).dispose()
 
@@ -233,7 +235,7 @@ def test_joined_engines_without_pyramid_tm_are_refused_at_commit_naming_the_sett
 def test_when_pyramid_tm_is_not_active_the_app_owns_request_tm_and_unbegun_writes_are_refused(db, registries):
     made = Harness(db, registries, **{"tm.activate_hook": "tests.glue.test_include.never_active"})
     try:
-        with pytest.raises(Exception, match="begin request.tm first"):
+        with pytest.raises(TransactionNotActive, match=r"begin request\.tm first"):
             made.app.post("/create", {"id": 1})
         assert made.count() == 0
         assert made.app.post("/create-in-tm", {"id": 2}).json == {"id": 2}

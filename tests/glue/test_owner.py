@@ -362,7 +362,8 @@ def test_600_requests_using_a_shared_thread_pool_each_run_in_their_own_context(h
 # -- pyramid_exclog sees a failed commit ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("settings", [{}, {"polydatum.transactions": "false", "pyramid.includes": "pyramid_tm"}],
+@pytest.mark.parametrize("settings", [{}, {"polydatum.transactions": "false", "pyramid.includes": "pyramid_tm",
+                                      "tm.manager_hook": "pyramid_tm.explicit_manager"}],
                          ids=["include's pyramid_tm", "app's own pyramid_tm"])
 def test_pyramid_exclog_logs_a_commit_that_fails_at_commit(db, registries, caplog, settings):
     made = Harness(db, registries, includes=("pyramid_exclog",), **settings)
