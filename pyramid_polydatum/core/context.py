@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from .dal import BoundDAL
 from .errors import ContextStateError, InvalidMiddleware, MiddlewareSetupException, ResourceSetupException
 from .meta import Meta
-from .record import RECORD_HOOK, ContextRecord, ErrorInfo, StepRecord
+from .record import RECORD_HOOK, ContextRecord, ErrorInfo, Step
 from .resources import describe
 
 if TYPE_CHECKING:
@@ -60,8 +60,8 @@ class DataAccessContext:
     _state: str
     _resources: dict[str, Any]
     _creating: set[str]
-    _resource_generators: list[tuple[str, Generator[Any, None, None], int]]
-    _middleware_generators: list[tuple[str, Generator[Any, None, None], int]]
+    _resource_generators: list[tuple[str, Generator[Any, None, None], Step]]
+    _middleware_generators: list[tuple[str, Generator[Any, None, None], Step]]
     _exit_errors: list[ExcInfo]
     _record: ContextRecord
     _error: BaseException | None
@@ -163,7 +163,7 @@ class DataAccessContext:
         object.__setattr__(self, name, value)
 
     def _create_resource(self, name: str, factory: Any) -> Any:
-        index = self._record._add(StepRecord("resource", name))
+        step = self._record._add(Step("resource", name))
         self._creating.add(name)
         started = perf_counter()
         try:
@@ -175,16 +175,16 @@ class DataAccessContext:
             value = next(generator)
         except StopIteration:
             error = ResourceSetupException(f"resource {name!r}: {describe(factory)} did not yield on setup")
-            self._record._update(index, setup_seconds=perf_counter() - started, setup_error=ErrorInfo.of(error))
+            step.setup_seconds, step.setup_error = perf_counter() - started, ErrorInfo.of(error)
             raise error from None
         except BaseException as error:
-            self._record._update(index, setup_seconds=perf_counter() - started, setup_error=ErrorInfo.of(error))
+            step.setup_seconds, step.setup_error = perf_counter() - started, ErrorInfo.of(error)
             raise
         finally:
             self._creating.discard(name)
-        self._record._update(index, setup_seconds=perf_counter() - started)
+        step.setup_seconds = perf_counter() - started
         self._resources[name] = value
-        self._resource_generators.append((name, generator, index))
+        self._resource_generators.append((name, generator, step))
         return value
 
     # -- entering and leaving ------------------------------------------------------------------------------
@@ -265,7 +265,7 @@ class DataAccessContext:
 
     def _setup_middleware(self, middleware: Any) -> None:
         name = describe(middleware)
-        index = self._record._add(StepRecord("middleware", name))
+        step = self._record._add(Step("middleware", name))
         started = perf_counter()
         try:
             generator = middleware(self)
@@ -274,13 +274,13 @@ class DataAccessContext:
             next(generator)
         except StopIteration:
             error = MiddlewareSetupException(f"middleware {name} did not yield on setup")
-            self._record._update(index, setup_seconds=perf_counter() - started, setup_error=ErrorInfo.of(error))
+            step.setup_seconds, step.setup_error = perf_counter() - started, ErrorInfo.of(error)
             raise error from None
         except BaseException as error:
-            self._record._update(index, setup_seconds=perf_counter() - started, setup_error=ErrorInfo.of(error))
+            step.setup_seconds, step.setup_error = perf_counter() - started, ErrorInfo.of(error)
             raise
-        self._record._update(index, setup_seconds=perf_counter() - started)
-        self._middleware_generators.append((name, generator, index))
+        step.setup_seconds = perf_counter() - started
+        self._middleware_generators.append((name, generator, step))
 
     def _close(self, error: BaseException | None, strict: bool) -> BaseException | None:
         if self._state not in (SETUP, ACTIVE):
@@ -326,31 +326,29 @@ class DataAccessContext:
 
     def _teardown_middleware(self, error: BaseException | None) -> BaseException | None:
         while self._middleware_generators:
-            name, generator, index = self._middleware_generators.pop()
+            name, generator, step = self._middleware_generators.pop()
             received = error
             started = perf_counter()
-            error = _finish(generator, name, error)
-            self._record._update(
-                index,
-                teardown_seconds=perf_counter() - started,
-                received_error=ErrorInfo.of(received),
-                teardown_error=ErrorInfo.of(error) if error is not received else None,
-            )
+            error = _finish(generator, "middleware", name, error)
+            step.teardown_seconds = perf_counter() - started
+            if received is not None:
+                step.received_error = ErrorInfo.of(received)
+            if error is not received:
+                step.teardown_error = ErrorInfo.of(error)
         return error
 
     def _teardown_resources(self, error: BaseException | None) -> None:
+        received = ErrorInfo.of(error)
         while self._resource_generators:
-            name, generator, index = self._resource_generators.pop()
+            name, generator, step = self._resource_generators.pop()
             started = perf_counter()
-            result = _finish(generator, f"resource {name!r}", error)
+            result = _finish(generator, "resource", name, error)
             failed = result is not None and result is not error
-            self._record._update(
-                index,
-                teardown_seconds=perf_counter() - started,
-                received_error=ErrorInfo.of(error),
-                teardown_error=ErrorInfo.of(result) if failed else None,
-                details=_details_of(name, self._resources.get(name)),
-            )
+            step.teardown_seconds = perf_counter() - started
+            step.received_error = received
+            if failed:
+                step.teardown_error = ErrorInfo.of(result)
+            step.details = _details_of(name, self._resources.get(name))
             if failed:
                 assert result is not None
                 self._exit_errors.append((type(result), result, result.__traceback__))
@@ -361,7 +359,9 @@ class DataAccessContext:
         self._record._state = state
 
 
-def _finish(generator: Generator[Any, None, None], name: str, error: BaseException | None) -> BaseException | None:
+def _finish(
+    generator: Generator[Any, None, None], kind: str, name: str, error: BaseException | None
+) -> BaseException | None:
     """Run a setup/teardown generator to its end; return the error that should propagate after it.
 
     A generator that catches the thrown error and returns does not cancel it: the same error is returned. One
@@ -376,8 +376,9 @@ def _finish(generator: Generator[Any, None, None], name: str, error: BaseExcepti
         return error
     except BaseException as raised:  # noqa: BLE001 - every teardown outcome is returned to the caller
         return raised
-    _close_quietly(generator, name)
-    again = RuntimeError(f"{name} yielded more than once")
+    label = f"resource {name!r}" if kind == "resource" else name
+    _close_quietly(generator, label)
+    again = RuntimeError(f"{label} yielded more than once")
     again.__cause__ = error
     return again
 

@@ -1,8 +1,8 @@
 """What happened inside one context, kept for tooling (the debug toolbar panel, logs, tests).
 
-The context appends one entry per resource and per middleware; an entry is immutable and replaced when the step
-it describes moves on. Nothing here holds the resource values themselves, so keeping a record after the context
-ended keeps no session or connection alive.
+The context appends one entry per resource and per middleware and fills it in as the step it describes moves on;
+readers get frozen snapshots (``StepRecord``), made only when they ask. Nothing here holds the resource values
+themselves, so keeping a record after the context ended keeps no session or connection alive.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ class ErrorInfo:
 
 @dataclass(frozen=True, slots=True)
 class StepRecord:
-    """One resource or middleware of a context: timings in seconds and how it went.
+    """One resource or middleware of a context: timings in seconds and how it went (a frozen snapshot).
 
     ``received_error`` is the context's error that was thrown into the step at teardown (None on success).
     ``details`` is what a resource value chose to report about itself once torn down (see ``RECORD_HOOK``).
@@ -68,6 +68,27 @@ class StepRecord:
         return "ok"
 
 
+_STEP_FIELDS = ("kind", "name", "setup_seconds", "teardown_seconds", "setup_error", "teardown_error",
+                "received_error", "details")
+
+
+@dataclass(slots=True)
+class Step:
+    """The context's own, mutable entry for one step; readers get ``StepRecord`` snapshots of it."""
+
+    kind: Kind
+    name: str
+    setup_seconds: float | None = None
+    teardown_seconds: float | None = None
+    setup_error: ErrorInfo | None = None
+    teardown_error: ErrorInfo | None = None
+    received_error: ErrorInfo | None = None
+    details: Mapping[str, Any] | None = None
+
+    def snapshot(self) -> StepRecord:
+        return StepRecord(*(getattr(self, name) for name in _STEP_FIELDS))
+
+
 class ContextRecord:
     """The public, read-only story of one context, in order.
 
@@ -77,7 +98,7 @@ class ContextRecord:
     __slots__ = ("_error", "_state", "_steps")
 
     def __init__(self) -> None:
-        self._steps: list[StepRecord] = []
+        self._steps: list[Step] = []
         self._state = "created"
         self._error: ErrorInfo | None = None
 
@@ -95,23 +116,16 @@ class ContextRecord:
     @property
     def resources(self) -> tuple[StepRecord, ...]:
         """Resources in creation order (including those whose setup failed)."""
-        return tuple(s for s in self._steps if s.kind == "resource")
+        return tuple(s.snapshot() for s in self._steps if s.kind == "resource")
 
     @property
     def middleware(self) -> tuple[StepRecord, ...]:
         """Context middleware in setup order."""
-        return tuple(s for s in self._steps if s.kind == "middleware")
+        return tuple(s.snapshot() for s in self._steps if s.kind == "middleware")
 
     def __repr__(self) -> str:
         return f"<ContextRecord {self._state} resources={len(self.resources)} middleware={len(self.middleware)}>"
 
-    def _add(self, step: StepRecord) -> int:
+    def _add(self, step: Step) -> Step:
         self._steps.append(step)
-        return len(self._steps) - 1
-
-    def _update(self, index: int, **changes: object) -> None:
-        # Entries are frozen for readers; the owning context fills in its own entry in place (a dataclass
-        # ``replace`` per step was the largest cost of a context with many middleware).
-        step = self._steps[index]
-        for name, value in changes.items():
-            object.__setattr__(step, name, value)
+        return step

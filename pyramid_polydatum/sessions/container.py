@@ -12,13 +12,13 @@ context ends, whatever happened.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
 from .errors import ForkedConnectionError
+from .forksafe import current_pid
 from .joining import CLOSING_KEY, TRANSACTION_MANAGER_KEY, joined_to_open_transaction
 from .registry import LOGGER, EngineEntry, EngineRegistry
 from .usage import OUTCOME_KEY, USAGE_KEY, EngineUsage, UsageCounter, set_outcome
@@ -51,7 +51,7 @@ class ContextSessions:
         self._owns_transaction = transaction_manager is None
         self._info = dict(info or {})
         self._closed = False
-        self._pid = os.getpid()
+        self._pid = current_pid()
 
     # -- access --------------------------------------------------------------------------------------------
 
@@ -107,7 +107,7 @@ class ContextSessions:
             return session
         if self._closed:
             raise RuntimeError(f"the sessions of this context are closed; cannot open {entry.name!r}")
-        if self._pid != os.getpid():
+        if self._pid != current_pid():
             raise ForkedConnectionError(
                 f"this context's sessions belong to process {self._pid}; a forked process must open its own "
                 "context (its parent's connections are not its to use)"
@@ -198,7 +198,7 @@ class ContextSessions:
                 counter.unbind()
 
     def _in_forked_child(self) -> bool:
-        return self._pid != os.getpid()
+        return self._pid != current_pid()
 
     def _left_to_external_transaction(self, name: str, session: Session) -> bool:
         """A joined session inside a transaction someone else owns and has not finished yet.

@@ -39,6 +39,16 @@ _checked_out: dict[int, tuple[Any, weakref.ref[Any]]] = {}
 _after_fork_callbacks: weakref.WeakSet[Any] = weakref.WeakSet()
 _hooks_lock = threading.Lock()
 _hooks_installed = False
+_pid = 0  # this process's id, kept true by the at-fork hook once it is installed
+
+
+def current_pid() -> int:
+    """``os.getpid()``, without the system call once the at-fork hook keeps a copy up to date.
+
+    Used on per-request paths (a context's sessions check they are still in their process); the pool checkout
+    guard always asks the system, as it must also catch forks that skip Python's hooks.
+    """
+    return _pid if _hooks_installed else os.getpid()
 
 
 def install_pid_guard(engine: Engine) -> None:
@@ -126,6 +136,8 @@ def unregister_after_fork(owner: Any) -> None:
 def run_after_fork_callbacks() -> None:
     """Fence off the parent's checked-out connections, then reset every registered owner; safe to call more
     than once in the same child."""
+    global _pid
+    _pid = os.getpid()
     try:
         replace_foreign_checked_out_connections()
     except Exception:
@@ -138,10 +150,11 @@ def run_after_fork_callbacks() -> None:
 
 
 def _install_process_hooks() -> None:
-    global _hooks_installed
+    global _hooks_installed, _pid
     with _hooks_lock:
         if _hooks_installed:
             return
+        _pid = os.getpid()
         os.register_at_fork(after_in_child=run_after_fork_callbacks)
         _install_uwsgi_hook(run_after_fork_callbacks)
         _hooks_installed = True
