@@ -7,6 +7,7 @@ conflict the database found), and pyramid_tm aborts the transaction then.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from pyramid.exceptions import BadCSRFToken
@@ -15,6 +16,8 @@ from pyramid.renderers import render_to_response
 from pyramid.response import Response
 from pyramid.view import exception_view_config, notfound_view_config
 from sqlalchemy.exc import IntegrityError
+
+log = logging.getLogger("demo_app")
 
 
 def is_api(request: Any) -> bool:
@@ -62,8 +65,16 @@ def http_error(error: HTTPException, request: Any) -> Any:
 
 @exception_view_config(UnicodeDecodeError)
 def not_utf8(error: UnicodeDecodeError, request: Any) -> Response:
-    """WebOb decodes the query string and form bodies on first access: bytes that are not UTF-8 fail there."""
-    return error_response(request, 400, "The request's parameters are not valid UTF-8 text.")
+    """WebOb decodes the query string and form bodies on first access: bytes that are not UTF-8 fail there.
+
+    Any other UnicodeDecodeError is the app's own bug and stays a 500.
+    """
+    try:
+        list(request.GET.items())
+        list(request.POST.items())
+    except UnicodeDecodeError:
+        return error_response(request, 400, "The request's parameters are not valid UTF-8 text.")
+    raise error
 
 
 def search_text(request: Any) -> str:
@@ -72,6 +83,16 @@ def search_text(request: Any) -> str:
         return str(request.GET.get("q", ""))
     except UnicodeDecodeError:
         return ""
+
+
+@exception_view_config(Exception, path_info=r"^/api/")
+def api_failure(error: Exception, request: Any) -> Response:
+    """An unexpected failure of the API (a failed commit included) is still JSON; the traceback goes to the log.
+
+    HTML pages keep Pyramid's (and in development the debug toolbar's) handling of errors.
+    """
+    log.error("%s %s failed", request.method, request.path_qs, exc_info=error)
+    return error_response(request, 500, "The server failed to answer this request; the error is logged.")
 
 
 @exception_view_config(IntegrityError)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from demo_app.models import AuditEntry, Item
+from pyramid_polydatum.glue import get_engines
 from tests.demo.pages import csrf_token
 
 
@@ -94,5 +95,23 @@ def test_deleting_an_item_removes_it_and_its_movements(demo):
     listing = app.post(f"/items/{item['id']}/delete", {"csrf_token": csrf_token(confirm)}, status=302).follow()
     assert "Deleted Doomed (D-1)." in listing.text
     app.get(f"/items/{item['id']}", status=404)
+    with admin.connect() as conn:
+        assert conn.execute(select(Item)).all() == []
+
+
+def test_a_failed_commit_in_the_api_is_a_json_500_and_is_logged(demo, caplog):
+    app, admin = demo
+    engine = get_engines(app.app.registry).writer.engine
+
+    def fail(conn):
+        raise OSError("disk full at COMMIT")
+
+    event.listen(engine, "commit", fail)
+    try:
+        response = app.post_json("/api/items", {"sku": "F-1", "name": "Failed"}, status=500)
+    finally:
+        event.remove(engine, "commit", fail)
+    assert response.json == {"error": "The server failed to answer this request; the error is logged."}
+    assert any("POST /api/items failed" in r.getMessage() and r.exc_info for r in caplog.records)
     with admin.connect() as conn:
         assert conn.execute(select(Item)).all() == []
