@@ -117,12 +117,12 @@ def test_a_failed_request_shows_the_error_outcomes(toolbar):
     middleware = {r[0]: r for r in rows(panel, "pdtb-polydatum-middleware")}
     assert middleware["demo_app.context.audit"][3:] == ["ended after OSError", "OSError: disk full at COMMIT"]
     resources = {r[0]: r for r in rows(panel, "pdtb-polydatum-resources")}
-    assert resources["db"][3] == "after OSError: reader rolled back, writer aborted, logger committed"
+    assert resources["db"][3] == "after OSError: reader rolled back, writer commit failed, logger committed"
     assert resources["memo"][3] == "ended after OSError"
     for step in [*resources.values(), *middleware.values()]:
         assert step[3] != "ok", step  # never "ok" next to the error it received
     engines = {r[0]: r for r in rows(panel, "pdtb-polydatum-engines")}
-    assert engines["writer"][8] == "aborted"
+    assert engines["writer"][8] == "commit failed"
 
 
 def _csrf(toolbar) -> str:
