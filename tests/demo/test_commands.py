@@ -8,15 +8,12 @@ folder (their ``%(here)s``); only the development server's port is changed, to a
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -24,29 +21,7 @@ from sqlalchemy import create_engine, func, select
 
 from demo_app.models import Item
 from demo_app.scripts.initialize_db import SEED_ITEMS
-
-DEMO = Path(__file__).resolve().parents[2] / "demo_app"
-BIN = Path(sys.executable).parent
-TIMEOUT = 60
-
-
-def command(name: str) -> str:
-    path = BIN / name
-    if not path.exists():
-        pytest.fail(f"{name} is not installed next to {sys.executable}: pip install -e '.[demo]'")
-    return str(path)
-
-
-def clean_environment(**extra: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTHON", "DEMO_"))}
-    env.update(extra)
-    return env
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.demo.processes import BIN, DEMO, TIMEOUT, clean_environment, command, free_port, get_when_up, run
 
 
 @pytest.fixture
@@ -57,11 +32,6 @@ def development_ini(tmp_path) -> Path:
     ini = tmp_path / "development.ini"
     ini.write_text(re.sub(r"^listen = .*$", f"listen = 127.0.0.1:{free_port()}", text, flags=re.M))
     return ini
-
-
-def run(args: list[str], cwd: Path, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(args, cwd=cwd, input=stdin, capture_output=True, text=True, timeout=TIMEOUT,
-                          env=clean_environment(**env), check=False)
 
 
 def item_count(ini: Path) -> int:
@@ -89,6 +59,18 @@ def test_initialize_demo_db_without_an_ini_file_is_a_usage_error(tmp_path):
     assert result.returncode == 2 and "config_uri" in result.stderr
 
 
+def test_initialize_demo_db_reports_a_database_it_cannot_reach_without_its_password(tmp_path):
+    ini = tmp_path / "production.ini"
+    ini.write_text((DEMO / "production.ini").read_text())
+    unreachable = f"postgresql+psycopg://inventory:hush-{free_port()}@127.0.0.1:{free_port()}/inventory"
+    result = run([command("initialize_demo_db"), str(ini)], cwd=tmp_path, DEMO_DATABASE_URL=unreachable,
+                 DEMO_DATABASE_READER_URL=unreachable, DEMO_DATABASE_LOGGER_URL=unreachable,
+                 DEMO_SESSION_SECRET="s")
+    assert result.returncode == 1
+    assert result.stderr.startswith("initialize_demo_db: the database refused: OperationalError")
+    assert "hush-" not in result.stdout + result.stderr and "Traceback" not in result.stderr
+
+
 def test_prequest_renders_the_item_list(development_ini):
     assert run([command("initialize_demo_db"), str(development_ini)], cwd=development_ini.parent).returncode == 0
     result = run([command("prequest"), str(development_ini), "/"], cwd=development_ini.parent)
@@ -105,11 +87,13 @@ def test_pshell_offers_tm_and_dal_and_a_write_inside_tm_is_stored(development_in
         "with tm:\n"
         '    dal.items.create("CLAMP-1", "Clamp", "", 5)\n'
         "\n"
+        'print("after", dal.items.count())\n'  # committed by the with block: the reader sees it
         'print("models", models.Item.__tablename__)\n'
     )
     result = run([command("pshell"), str(development_ini)], cwd=development_ini.parent, stdin=script)
     assert result.returncode == 0, result.stderr
     assert f"before {len(SEED_ITEMS)}" in result.stdout and "models items" in result.stdout
+    assert f"after {len(SEED_ITEMS) + 1}" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
     assert item_count(development_ini) == len(SEED_ITEMS) + 1
 
@@ -119,7 +103,7 @@ def test_pserve_serves_the_demo_over_http_and_stops_cleanly(development_ini):
     server = subprocess.Popen([command("pserve"), str(development_ini)], cwd=development_ini.parent,
                               env=clean_environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        body = _get_when_up(f"http://127.0.0.1:{port}/", server)
+        body = get_when_up(f"http://127.0.0.1:{port}/", server)
         assert "<h1>Items <small>(0)</small></h1>" in body  # development.ini creates the tables on start
         server.send_signal(signal.SIGINT)
         _, err = server.communicate(timeout=TIMEOUT)
@@ -132,21 +116,6 @@ def test_pserve_serves_the_demo_over_http_and_stops_cleanly(development_ini):
     assert "Traceback" not in err
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
-
-
-def _get_when_up(url: str, server: subprocess.Popen[str]) -> str:
-    deadline = time.monotonic() + TIMEOUT
-    while True:
-        if server.poll() is not None:
-            pytest.fail(f"pserve exited with {server.returncode}: {server.stderr.read() if server.stderr else ''}")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                assert response.status == 200
-                return response.read().decode()
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
 
 
 def test_the_demo_package_comes_from_the_installed_distribution(tmp_path):

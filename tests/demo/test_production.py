@@ -26,7 +26,7 @@ from psycopg import sql
 
 from demo_app.scripts.initialize_db import SEED_ITEMS
 from tests import services
-from tests.demo.test_commands import DEMO, TIMEOUT, _get_when_up, clean_environment, command, free_port
+from tests.demo.processes import DEMO, TIMEOUT, clean_environment, command, free_port, get_when_up
 
 pytestmark = pytest.mark.postgresql
 
@@ -90,7 +90,7 @@ def test_production_ini_on_postgresql_by_the_documented_steps(provisioned, produ
     server = subprocess.Popen([command("pserve"), str(production_ini)], cwd=production_ini.parent,
                               env=clean_environment(**env), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        body = _get_when_up(f"http://127.0.0.1:{port}/", server)
+        body = get_when_up(f"http://127.0.0.1:{port}/", server)
         assert f"Items <small>({len(SEED_ITEMS)})</small>" in body and "Bolt M6 x 30" in body
         assert "_debug_toolbar" not in body
         request = urllib.request.Request(
