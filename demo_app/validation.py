@@ -37,8 +37,11 @@ def parse_whole_number(text: str, *, minimum: int, maximum: int) -> tuple[int | 
     text = text.strip()
     if not _WHOLE_NUMBER.fullmatch(text):
         return None, "A whole number, please."
-    return _bounded(int(text) if len(text) <= 12 else (maximum + 1 if text[0] != "-" else minimum - 1),
-                    minimum, maximum)
+    negative = text.startswith("-")
+    digits = text.lstrip("+-").lstrip("0") or "0"
+    if len(digits) > 18:  # far past any column; int() of thousands of digits would be slow, then refused
+        return _bounded(minimum - 1 if negative else maximum + 1, minimum, maximum)
+    return _bounded(-int(digits) if negative else int(digits), minimum, maximum)
 
 
 def json_whole_number(value: object, *, minimum: int, maximum: int) -> tuple[int | None, str | None]:

@@ -42,12 +42,15 @@ def post_adjust(app, item_id, delta, reason=""):
 # -- integers larger than the column ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("quantity", [HUGE, str(MAX_INTEGER + 1)])
-def test_a_quantity_larger_than_the_column_is_shown_again_in_the_form(demo, quantity):
+@pytest.mark.parametrize(("quantity", "message"), [
+    (HUGE, f"At most {MAX_INTEGER}."), (str(MAX_INTEGER + 1), f"At most {MAX_INTEGER}."),
+    ("9" * 5000, f"At most {MAX_INTEGER}."), ("-" + HUGE, "Cannot be negative."),
+])
+def test_a_quantity_larger_than_the_column_is_shown_again_in_the_form(demo, quantity, message):
     app, admin = demo
     response = post_new_item(app, quantity=quantity)
     assert response.status_int == 400
-    assert alerts(response) == [f"At most {MAX_INTEGER}."]
+    assert alerts(response) == [message]
     assert response.html.find("input", id="quantity")["value"] == quantity  # the form keeps what was typed
     assert count(admin, Item) == 0
 
@@ -67,6 +70,13 @@ def test_a_delta_larger_than_the_column_is_refused(demo):
     response = app.post_json(f"/api/items/{item['id']}/adjust", {"delta": -(10**20)}, status=422)
     assert response.json["errors"] == {"delta": f"At least {-MAX_INTEGER}."}
     assert count(admin, StockMovement) == 1  # the initial stock only
+
+
+def test_leading_zeros_are_still_a_whole_number(demo):
+    app, admin = demo
+    assert post_new_item(app, quantity="0" * 30 + "7").status_int == 302
+    with admin.connect() as conn:
+        assert conn.scalar(select(Item.quantity)) == 7
 
 
 def test_a_stock_that_would_outgrow_the_column_is_a_409(demo):
