@@ -1,8 +1,10 @@
 <%inherit file="layout.mako"/>
 <%block name="title">${'Search: ' + query if query else 'Items'}</%block>
-% for message in request.session.pop_flash():
+% if request.session.peek_flash():
+  % for message in request.session.pop_flash():
   <p class="flash" role="status">${message}</p>
-% endfor
+  % endfor
+% endif
 % if error:
   <h1>Items</h1>
   <p class="error" role="alert">${error}</p>
