@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 from pyramid.config import Configurator
+from pyramid.exceptions import ConfigurationError
 from pyramid.session import SignedCookieSessionFactory
 
 from pyramid_polydatum.glue import get_engines
@@ -28,7 +29,7 @@ def main(global_config, **settings):
         config.include("pyramid_polydatum")
         secret = settings.get("demo.session_secret") or os.environ.get("DEMO_SESSION_SECRET")
         if not secret:
-            raise ValueError("setting demo.session_secret (or DEMO_SESSION_SECRET) is required")
+            raise ConfigurationError("setting demo.session_secret (or DEMO_SESSION_SECRET) is required")
         config.set_session_factory(SignedCookieSessionFactory(secret, httponly=True, samesite="Lax"))
         config.set_default_csrf_options(require_csrf=True)
         config.add_polydatum_service("items", ItemService())

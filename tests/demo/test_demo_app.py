@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+from pyramid.exceptions import ConfigurationError
 from sqlalchemy import event, select
 
+from demo_app import main
 from demo_app.models import AuditEntry, Item
 from pyramid_polydatum.glue import get_engines
 from tests.demo.pages import csrf_token
@@ -115,3 +118,9 @@ def test_a_failed_commit_in_the_api_is_a_json_500_and_is_logged(demo, caplog):
     assert any("POST /api/items failed" in r.getMessage() and r.exc_info for r in caplog.records)
     with admin.connect() as conn:
         assert conn.execute(select(Item)).all() == []
+
+
+def test_a_missing_session_secret_is_a_configuration_error_naming_the_setting(sqlite_database, monkeypatch):
+    monkeypatch.delenv("DEMO_SESSION_SECRET", raising=False)
+    with pytest.raises(ConfigurationError, match=r"setting demo\.session_secret"):
+        main({}, **{"polydatum.engine.writer.url": sqlite_database.writer_url})
