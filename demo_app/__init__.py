@@ -1,6 +1,8 @@
 """demo_app: a small inventory, built on pyramid_polydatum.
 
-Run it with ``python -m demo_app`` (waitress on 127.0.0.1:6543, SQLite in ``demo_app/var``).
+Installed with the package (``pip install -e ".[demo]"``): ``initialize_demo_db demo_app/development.ini`` then
+``pserve demo_app/development.ini`` (waitress on 127.0.0.1:6543, SQLite in ``demo_app/var``), ``pshell`` and
+``prequest`` with the same file; ``python -m demo_app`` is the same as that ``pserve``.
 """
 
 from __future__ import annotations
@@ -8,12 +10,14 @@ from __future__ import annotations
 import os
 
 from pyramid.config import Configurator
+from pyramid.exceptions import ConfigurationError
 from pyramid.session import SignedCookieSessionFactory
 
 from pyramid_polydatum.glue import get_engines
 
 from .context import audit, memo
 from .models import Base
+from .routes import add_routes
 from .services import ItemService
 
 
@@ -25,7 +29,7 @@ def main(global_config, **settings):
         config.include("pyramid_polydatum")
         secret = settings.get("demo.session_secret") or os.environ.get("DEMO_SESSION_SECRET")
         if not secret:
-            raise ValueError("setting demo.session_secret (or DEMO_SESSION_SECRET) is required")
+            raise ConfigurationError("setting demo.session_secret (or DEMO_SESSION_SECRET) is required")
         config.set_session_factory(SignedCookieSessionFactory(secret, httponly=True, samesite="Lax"))
         config.set_default_csrf_options(require_csrf=True)
         config.add_polydatum_service("items", ItemService())
@@ -34,23 +38,10 @@ def main(global_config, **settings):
         config.add_static_view("static", "demo_app:static", cache_max_age=3600)
         add_routes(config)
         config.scan(".views")
+        config.scan(".errors")
     if _setting_true(settings.get("demo.create_tables", "true")):
         Base.metadata.create_all(get_engines(config.registry).writer.engine)
     return config.make_wsgi_app()
-
-
-def add_routes(config):
-    config.add_route("home", "/")
-    config.add_route("about", "/about")
-    config.add_route("search", "/search")
-    config.add_route("new", "/items/new")
-    config.add_route("item", "/items/{id}")
-    config.add_route("edit", "/items/{id}/edit")
-    config.add_route("adjust", "/items/{id}/adjust")
-    config.add_route("delete", "/items/{id}/delete")
-    config.add_route("api_items", "/api/items")
-    config.add_route("api_item", "/api/items/{id}")
-    config.add_route("api_adjust", "/api/items/{id}/adjust")
 
 
 def _setting_true(value) -> bool:

@@ -2,19 +2,59 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select
+import math
+from dataclasses import dataclass
 
-from pyramid_polydatum import NotFound, Service
+from sqlalchemy import ColumnElement, func, or_, select
+
+from pyramid_polydatum import NotFound, Service, ServiceError
 
 from .models import Item, StockMovement
+from .validation import MAX_INTEGER
 
 PAGE_SIZE = 50
+
+
+class StockConflict(ServiceError):
+    """The change would take the stock below zero or past what the column holds."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a listing: its items, and where it sits among ``total`` items."""
+
+    items: list[Item]
+    total: int
+    number: int
+    size: int = PAGE_SIZE
+
+    @property
+    def pages(self) -> int:
+        return page_count(self.total, self.size)
+
+    @property
+    def first(self) -> int:
+        """The 1-based position of the first item shown (0 when there is none)."""
+        return (self.number - 1) * self.size + 1 if self.items else 0
+
+    @property
+    def last(self) -> int:
+        return (self.number - 1) * self.size + len(self.items)
+
+
+def page_count(total: int, size: int = PAGE_SIZE) -> int:
+    return max(1, math.ceil(total / size))
 
 
 def like_pattern(text: str) -> str:
     """A LIKE pattern matching ``text`` literally anywhere (``%`` and ``_`` typed by a user are not wildcards)."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def _matching(text: str) -> ColumnElement[bool]:
+    pattern = like_pattern(text.strip().lower())
+    return or_(func.lower(Item.name).like(pattern, escape="\\"), func.lower(Item.sku).like(pattern, escape="\\"))
 
 
 class StockService(Service):
@@ -25,7 +65,9 @@ class StockService(Service):
         if item is None:
             raise NotFound(f"item {item_id}")
         if item.quantity + delta < 0:
-            raise ValueError(f"only {item.quantity} in stock")
+            raise StockConflict(f"only {item.quantity} in stock")
+        if item.quantity + delta > MAX_INTEGER:
+            raise StockConflict(f"{item.quantity} in stock: at most {MAX_INTEGER - item.quantity} more fit")
         item.quantity += delta
         item.movements.append(StockMovement(delta=delta, reason=reason))
         self._ctx.db.writer.flush()
@@ -46,23 +88,23 @@ class ItemService(Service):
             memo[key] = self._ctx.db.any.get(Item, item_id)
         return memo[key]
 
-    def list(self, offset: int = 0) -> list[Item]:
-        query = select(Item).order_by(Item.name, Item.id).offset(offset).limit(PAGE_SIZE)
-        return list(self._ctx.db.any.scalars(query))
+    def page(self, number: int = 1, text: str = "") -> Page | None:
+        """Page ``number`` (1-based) of the items, or of those whose name or SKU contains ``text``.
+
+        None when there is no such page (page 1 always exists, empty or not).
+        """
+        condition = _matching(text) if text.strip() else None
+        counting = select(func.count()).select_from(Item)
+        total = self._ctx.db.any.scalar(counting if condition is None else counting.where(condition)) or 0
+        if not 1 <= number <= page_count(total):
+            return None
+        query = select(Item).order_by(Item.name, Item.id).offset((number - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+        if condition is not None:
+            query = query.where(condition)
+        return Page(list(self._ctx.db.any.scalars(query)), total, number)
 
     def count(self) -> int:
         return self._ctx.db.any.scalar(select(func.count()).select_from(Item)) or 0
-
-    def search(self, text: str) -> list[Item]:
-        pattern = like_pattern(text.strip().lower())
-        query = (
-            select(Item)
-            .where(or_(func.lower(Item.name).like(pattern, escape="\\"),
-                       func.lower(Item.sku).like(pattern, escape="\\")))
-            .order_by(Item.name)
-            .limit(PAGE_SIZE)
-        )
-        return list(self._ctx.db.any.scalars(query))
 
     def sku_taken(self, sku: str, except_id: int | None = None) -> bool:
         query = select(Item.id).where(Item.sku == sku)

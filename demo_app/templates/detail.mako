@@ -8,19 +8,18 @@
 <p class="stock">In stock: <strong>${item.quantity}</strong></p>
 <form method="post" action="${request.route_url('adjust', id=item.id)}" class="inline">
   ${csrf_field()}
-  <label>Change <input name="delta" size="5" required></label>
-  <label>Reason <input name="reason" size="20"></label>
+  <label>Change <input name="delta" size="5" required value="${form.delta}"></label>
+  <label>Reason <input name="reason" size="20" maxlength="200" value="${'' if form.reason == 'manual' else form.reason}"></label>
   <button type="submit">Apply</button>
-  % if error:
-    <span class="error" role="alert">${error}</span>
-  % endif
+  % for field in ('delta', 'reason'):
+    % if field in form.errors:
+      <span class="error" role="alert">${'Change' if field == 'delta' else 'Reason'}: ${form.errors[field]}</span>
+    % endif
+  % endfor
 </form>
 <div class="actions">
   <a class="button" href="${request.route_url('edit', id=item.id)}">Edit</a>
-  <form method="post" action="${request.route_url('delete', id=item.id)}" class="inline">
-    ${csrf_field()}
-    <button type="submit" class="danger">Delete</button>
-  </form>
+  <a class="button danger" href="${request.route_url('delete', id=item.id)}">Delete…</a>
 </div>
 <h2>Stock movements</h2>
 % if item.movements:

@@ -1,4 +1,5 @@
 <%! from pyramid.csrf import get_csrf_token %>
+<%! from demo_app.errors import search_text %>
 <!DOCTYPE html>
 <html lang="en">
 <head>
@@ -11,7 +12,7 @@
   <header>
     <a class="brand" href="${request.route_url('home')}">Inventory</a>
     <form class="search" action="${request.route_url('search')}" method="get" role="search">
-      <input type="search" name="q" value="${request.params.get('q', '')}" placeholder="Search name or SKU" aria-label="Search">
+      <input type="search" name="q" value="${search_text(request)}" placeholder="Search name or SKU" aria-label="Search">
       <button type="submit">Search</button>
     </form>
     <a class="button" href="${request.route_url('new')}">New item</a>

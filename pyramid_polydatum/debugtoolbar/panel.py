@@ -14,8 +14,10 @@ from .snapshot import snapshot, summary
 class PolydatumPanel(DebugPanel):  # type: ignore[misc]  # the base ships no type hints
     """Context, meta, resources, middleware and engines of one request, snapshotted when it finished.
 
-    The snapshot is taken in a finished callback added after the view ran, so it runs after the request's context
-    ended (its callback was added when ``request.dal`` was first touched). It never creates a context.
+    The snapshot is taken in a finished callback added after the view ran: by then the include's tween has ended
+    the request's context, so the statements run while it ended (an audit entry written by middleware, the flush of
+    a commit) are in the count. A context first opened after the view (in a response callback) may still be open
+    then; the panel shows its state as it was. It never creates a context.
     """
 
     name = "polydatum"

@@ -2,38 +2,14 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
-from sqlalchemy import create_engine, select
-from webtest import TestApp
+from pyramid.exceptions import ConfigurationError
+from sqlalchemy import event, select
 
 from demo_app import main
-from demo_app.models import AuditEntry, Base, Item
+from demo_app.models import AuditEntry, Item
 from pyramid_polydatum.glue import get_engines
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def demo(request, registries):
-    database = request.getfixturevalue(f"{request.param}_database")
-    settings = {
-        "demo.session_secret": "test-secret",
-        "polydatum.engine.writer.url": database.writer_url,
-        "polydatum.engine.reader.url": database.reader_url,
-        "polydatum.engine.logger.url": database.writer_url,
-    }
-    if database.dialect == "sqlite":
-        settings["polydatum.engine.logger.connect_args"] = '{"timeout": 15}'
-    wsgi = main({}, **settings)
-    registries.append(get_engines(wsgi.registry))
-    admin = create_engine(database.admin_url)
-    yield TestApp(wsgi), admin
-    Base.metadata.drop_all(get_engines(wsgi.registry).writer.engine)
-    admin.dispose()
-
-
-def csrf_token(page) -> str:
-    return re.search(r'name="csrf_token" value="([0-9a-f]+)"', page.text).group(1)
+from tests.demo.pages import csrf_token
 
 
 def test_create_through_the_form_then_list_show_edit_and_search(demo):
@@ -73,9 +49,10 @@ def test_a_form_without_its_csrf_token_is_refused(demo):
 
 def test_missing_items_are_404_pages_never_tracebacks(demo):
     app, _ = demo
-    assert "Not found" in app.get("/items/999", status=404).text
-    app.get("/items/not-a-number", status=404)
-    assert app.get("/api/items/999", status=404).json == {"error": "not found"}
+    assert "There is no item 999." in app.get("/items/999", status=404).text
+    assert "There is nothing at /items/not-a-number." in app.get("/items/not-a-number", status=404).text
+    assert app.get("/api/items/999", status=404).json == {"error": "There is no item 999."}
+    assert app.get("/api/nothing", status=404).json == {"error": "There is nothing at /api/nothing."}
 
 
 def test_the_json_api_reads_its_own_write_and_reports_errors(demo):
@@ -84,10 +61,10 @@ def test_the_json_api_reads_its_own_write_and_reports_errors(demo):
     assert created["item"]["quantity"] == 3
     item_id = created["item"]["id"]
     assert app.get(f"/api/items/{item_id}").json["item"]["name"] == "Json"
-    assert app.post_json("/api/items", {"sku": "J-1", "name": "Dup"}, status=400).json == {
-        "errors": {"sku": "Another item already has this SKU."}}
-    assert app.post_json(f"/api/items/{item_id}/adjust", {"delta": -5}, status=400).json == {
-        "errors": {"delta": "only 3 in stock"}}
+    assert app.post_json("/api/items", {"sku": "J-1", "name": "Dup"}, status=409).json == {
+        "error": "Another item already has this SKU.", "errors": {"sku": "Another item already has this SKU."}}
+    assert app.post_json(f"/api/items/{item_id}/adjust", {"delta": -5}, status=409).json == {
+        "error": "Cannot apply: only 3 in stock.", "errors": {"delta": "only 3 in stock"}}
     assert app.post_json(f"/api/items/{item_id}/adjust", {"delta": -2}).json["item"]["quantity"] == 1
     app.post("/api/items", "not json", content_type="application/json", status=400)
     with admin.connect() as conn:
@@ -97,9 +74,9 @@ def test_the_json_api_reads_its_own_write_and_reports_errors(demo):
 def test_every_change_is_audited_on_the_logger_engine(demo):
     app, admin = demo
     app.post_json("/api/items", {"sku": "A-1", "name": "Audited"}, status=201)
-    app.post_json("/api/items", {"sku": "A-1", "name": "Duplicate"}, status=400)  # a form error, not a failure
-    app.post_json("/api/items", {"sku": "", "name": ""}, status=400)  # never touched the data layer
-    app.post_json("/api/items/1/adjust", {"delta": "x"}, status=400)
+    app.post_json("/api/items", {"sku": "A-1", "name": "Duplicate"}, status=409)  # refused, not a failure
+    app.post_json("/api/items", {"sku": "", "name": ""}, status=422)  # never touched the data layer
+    app.post_json("/api/items/1/adjust", {"delta": "x"}, status=422)
     app.get("/api/items")
     with admin.connect() as conn:
         rows = conn.execute(select(AuditEntry.method, AuditEntry.path, AuditEntry.outcome)
@@ -113,7 +90,37 @@ def test_deleting_an_item_removes_it_and_its_movements(demo):
     app, admin = demo
     item = app.post_json("/api/items", {"sku": "D-1", "name": "Doomed", "quantity": 2}, status=201).json["item"]
     page = app.get(f"/items/{item['id']}")
-    app.post(f"/items/{item['id']}/delete", {"csrf_token": csrf_token(page)}, status=302)
+    confirm = app.get(page.html.find("a", string="Delete…")["href"])
+    assert "Delete Doomed" in confirm.text and "2 stock movements" not in confirm.text  # one: "initial stock"
+    assert "its 1 stock movement will be removed" in confirm.text
+    with admin.connect() as conn:
+        assert len(conn.execute(select(Item)).all()) == 1  # showing the confirmation deleted nothing
+    listing = app.post(f"/items/{item['id']}/delete", {"csrf_token": csrf_token(confirm)}, status=302).follow()
+    assert "Deleted Doomed (D-1)." in listing.text
     app.get(f"/items/{item['id']}", status=404)
     with admin.connect() as conn:
         assert conn.execute(select(Item)).all() == []
+
+
+def test_a_failed_commit_in_the_api_is_a_json_500_and_is_logged(demo, caplog):
+    app, admin = demo
+    engine = get_engines(app.app.registry).writer.engine
+
+    def fail(conn):
+        raise OSError("disk full at COMMIT")
+
+    event.listen(engine, "commit", fail)
+    try:
+        response = app.post_json("/api/items", {"sku": "F-1", "name": "Failed"}, status=500)
+    finally:
+        event.remove(engine, "commit", fail)
+    assert response.json == {"error": "The server failed to answer this request; the error is logged."}
+    assert any("POST /api/items failed" in r.getMessage() and r.exc_info for r in caplog.records)
+    with admin.connect() as conn:
+        assert conn.execute(select(Item)).all() == []
+
+
+def test_a_missing_session_secret_is_a_configuration_error_naming_the_setting(sqlite_database, monkeypatch):
+    monkeypatch.delenv("DEMO_SESSION_SECRET", raising=False)
+    with pytest.raises(ConfigurationError, match=r"setting demo\.session_secret"):
+        main({}, **{"polydatum.engine.writer.url": sqlite_database.writer_url})

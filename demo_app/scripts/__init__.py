@@ -1,0 +1,1 @@
+"""Console scripts of the demo (``initialize_demo_db``)."""
