@@ -9,7 +9,9 @@ Lifecycle:
 2. The body runs; resources are created on first access and cached for the rest of the context.
 3. ``__exit__`` throws the body's error (if any) into each middleware in reverse order. A middleware may replace
    the error by raising another one, but it cannot make it vanish.
-4. Resources are torn down in reverse creation order with the final error thrown in. Their own teardown errors
+4. Resources that end the unit of work (a value with ``__polydatum_finish__``: the sessions, which commit there)
+   are finished with the error so far; one that raises replaces it. Then resources are torn down in reverse
+   creation order with the final error thrown in. Their own teardown errors
    are logged and kept (``get_resource_exit_errors()``), never raised.
 5. The context leaves the stack. It cannot be entered again.
 
@@ -32,7 +34,7 @@ from .dal import BoundDAL
 from .errors import ContextStateError, InvalidMiddleware, MiddlewareSetupException, ResourceSetupException
 from .meta import Meta
 from .record import RECORD_HOOK, ContextRecord, ErrorInfo, Step
-from .resources import describe
+from .resources import FINISH_HOOK, describe
 
 if TYPE_CHECKING:
     from .manager import DataManager
@@ -292,6 +294,7 @@ class DataAccessContext:
         try:
             self._set_state(CLOSING)
             error = self._teardown_middleware(error)
+            error = self._finish_resources(error)
             self.__dict__["_error"] = error
             self._record._error = ErrorInfo.of(error)
             self._set_state(RELEASING)
@@ -335,6 +338,18 @@ class DataAccessContext:
                 step.received_error = ErrorInfo.of(received)
             if error is not received:
                 step.teardown_error = ErrorInfo.of(error)
+        return error
+
+    def _finish_resources(self, error: BaseException | None) -> BaseException | None:
+        """Resources that end the unit of work (``FINISH_HOOK``), newest first; one that raises fails the context."""
+        for name, _generator, _step in reversed(self._resource_generators):
+            finish = getattr(self._resources.get(name), FINISH_HOOK, None)
+            if finish is None:
+                continue
+            try:
+                finish(error)
+            except BaseException as raised:  # noqa: BLE001 - the context's new error, raised by its caller
+                error = raised
         return error
 
     def _teardown_resources(self, error: BaseException | None) -> None:
@@ -388,7 +403,8 @@ def _details_of(name: str, value: Any) -> Mapping[str, Any] | None:
     if hook is None:
         return None
     try:
-        return MappingProxyType(dict(hook()))
+        details = hook()
+        return details if isinstance(details, MappingProxyType) else MappingProxyType(dict(details))
     except Exception:
         log.warning("resource %r could not report its record details", name, exc_info=True)
         return None

@@ -13,6 +13,11 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+#: A resource value with a method of this name ends the unit of work it belongs to: the context calls it with the
+#: error so far once the middleware are torn down and before any resource is, and an error it raises becomes the
+#: context's error (what the sessions use to commit, and to fail the context when the commit fails).
+FINISH_HOOK = "__polydatum_finish__"
+
 #: A resource factory: called with the context, yields the resource once; code after the yield is teardown.
 ResourceFactory = Callable[["DataAccessContext"], Generator[Any, None, None]]
 

@@ -1,6 +1,6 @@
 """Named SQLAlchemy engines and per-context sessions, with transactions and fork safety."""
 
-from .container import ContextSessions, install_sessions, sessions_middleware, sessions_resource
+from .container import ContextSessions, install_sessions, sessions_resource
 from .errors import (
     ConfigurationError,
     ForkedConnectionError,
@@ -23,6 +23,5 @@ __all__ = [
     "UnknownEngine",
     "install_sessions",
     "masked_url",
-    "sessions_middleware",
     "sessions_resource",
 ]

@@ -3,16 +3,17 @@
 Sessions are created on first access only, one per engine per context, and are never shared with another
 context, thread or request. Joined sessions join the transaction manager the context was given
 (``meta.transaction_manager``: ``request.tm`` in Pyramid), whose owner alone commits or aborts it; a context given
-none begins its own. ``install_sessions`` registers the resource and the middleware that ends the unit of work: it
-commits the transaction the context owns when the context succeeds, aborts it otherwise, and commits independent
-engines (the logger) either way. Every session is closed, and every connection back in its pool, when the
-context ends, whatever happened.
+none begins its own. ``install_sessions`` registers the resource, which also ends the unit of work
+(``__polydatum_finish__``): it commits the transaction the context owns when the context succeeds, aborts it
+otherwise, and commits independent engines (the logger) either way. Every session is closed, and every
+connection back in its pool, when the context ends, whatever happened.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
@@ -49,7 +50,7 @@ class ContextSessions:
         self._independent: list[tuple[str, Session]] = []
         self._transaction_manager = transaction_manager
         self._owns_transaction = transaction_manager is None
-        self._info = dict(info or {})
+        self._info = info if info is not None else {}
         self._closed = False
         self._pid = current_pid()
 
@@ -227,9 +228,13 @@ class ContextSessions:
             ))
         return tuple(result)
 
-    def __polydatum_record__(self) -> dict[str, Any]:
+    def __polydatum_finish__(self, error: BaseException | None) -> None:
+        """The context ends its unit of work here, after its middleware are torn down (see ``finish``)."""
+        self.finish(error)
+
+    def __polydatum_record__(self) -> Mapping[str, Any]:
         """For the context's record (and the debug toolbar): plain data only, no session."""
-        return {"engines": self.usage()}
+        return MappingProxyType({"engines": self.usage()})
 
     def __repr__(self) -> str:
         return f"<ContextSessions used={list(self._sessions)}>"
@@ -289,7 +294,10 @@ def sessions_resource(
     """A resource factory giving each context its ``ContextSessions``."""
 
     def sessions(context: DataAccessContext) -> Generator[ContextSessions, None, None]:
-        container = ContextSessions(registry, transaction_manager(context), info=_session_info(context))
+        request = context.meta.get("request")
+        container = ContextSessions(
+            registry, transaction_manager(context), info={"request": request} if request is not None else None
+        )
         try:
             yield container
         finally:
@@ -298,40 +306,18 @@ def sessions_resource(
     return sessions
 
 
-def sessions_middleware(name: str) -> Callable[[DataAccessContext], Generator[None, None, None]]:
-    """Context middleware that finishes the unit of work of the ``name`` resource, if the context used it."""
-
-    def finish_sessions(context: DataAccessContext) -> Generator[None, None, None]:
-        try:
-            yield
-        except BaseException as error:
-            if name in context:
-                getattr(context, name).finish(error)
-            raise
-        else:
-            if name in context:
-                getattr(context, name).finish(None)
-
-    finish_sessions.__qualname__ = f"finish_sessions[{name}]"
-    return finish_sessions
-
-
 def install_sessions(
     data_manager: DataManager,
     registry: EngineRegistry,
     name: str = "db",
     transaction_manager: TransactionManagerLookup = transaction_manager_from_meta,
 ) -> DataManager:
-    """Register ``ctx.<name>`` sessions and the middleware that commits them.
+    """Register ``ctx.<name>`` sessions: a resource that also ends the unit of work.
 
-    Install it before other middleware: the middleware registered first is torn down last, so the commit then
-    includes what other middleware write while they are torn down.
+    The context finishes it (commit or abort of a transaction it owns, then the independent engines) once every
+    middleware is torn down, so the commit includes what middleware write while they are torn down, and a failed
+    commit fails the context.
     """
     data_manager.register_resources(**{name: sessions_resource(registry, transaction_manager)})
-    data_manager.register_context_middleware(sessions_middleware(name))
     return data_manager
 
-
-def _session_info(context: DataAccessContext) -> dict[str, Any]:
-    request = context.meta.get("request")
-    return {"request": request} if request is not None else {}

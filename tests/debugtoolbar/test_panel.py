@@ -72,8 +72,7 @@ def test_a_request_shows_its_resources_middleware_and_engines_with_counts(toolba
     assert list(resources) == ["memo", "db"]
     assert resources["memo"][3] == "ok" and resources["db"][3] == "reader rolled back"
     middleware = rows(panel, "pdtb-polydatum-middleware")
-    assert [r[0] for r in middleware] == ["pyramid_polydatum.sessions.container.finish_sessions[db]",
-                                          "demo_app.context.audit"]
+    assert [r[0] for r in middleware] == ["demo_app.context.audit"]
     engines = {r[0]: r for r in rows(panel, "pdtb-polydatum-engines")}
     assert set(engines) == {"writer", "reader", "logger"}
     reader = engines["reader"]
