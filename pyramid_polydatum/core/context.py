@@ -298,7 +298,8 @@ class DataAccessContext:
             self.__dict__["_error"] = error
             self._record._error = ErrorInfo.of(error)
             self._set_state(RELEASING)
-            self._run_hook(self._teardown_hook, error)
+            if self._has_teardown_hook:
+                self._run_hook(self._teardown_hook, error)
             self._teardown_resources(error)
         finally:
             self._resources.clear()
@@ -306,10 +307,20 @@ class DataAccessContext:
             manager._deactivate(token)
             if self._pushed:
                 manager._pop_context(self)
-            self._run_hook(self._final_hook, error)
+            if self._has_final_hook:
+                self._run_hook(self._final_hook, error)
         return error
 
     # -- polydatum's subclass hooks ------------------------------------------------------------------------
+
+    #: whether a subclass overrides the hook (set per class: the base's empty hooks are not even called)
+    _has_teardown_hook = False
+    _has_final_hook = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._has_teardown_hook = cls._teardown_hook is not DataAccessContext._teardown_hook
+        cls._has_final_hook = cls._final_hook is not DataAccessContext._final_hook
 
     def _setup_hook(self) -> None:
         """Called when the context is entered, before middleware is set up (errors fail the context)."""

@@ -113,7 +113,7 @@ class ContextSessions:
                 f"this context's sessions belong to process {self._pid}; a forked process must open its own "
                 "context (its parent's connections are not its to use)"
             )
-        info = dict(self._info)
+        info = self._info.copy()
         if entry.transaction == "joined":
             manager = self.transaction_manager
             if self._owns_transaction and not _in_transaction(manager):
@@ -121,7 +121,7 @@ class ContextSessions:
             info[TRANSACTION_MANAGER_KEY] = manager
         if self._registry.statistics_enabled:
             info[USAGE_KEY] = UsageCounter()
-        session = entry.new_session(**info)
+        session = entry.new_session(info)
         self._sessions[entry.name] = session
         if entry.transaction == "independent":
             self._independent.append((entry.name, session))
@@ -185,16 +185,19 @@ class ContextSessions:
             _quietly("aborting the transaction", self._transaction_manager.abort)
         self._commit_independent_sessions()
         for name, session in self._sessions.items():
-            if self._left_to_external_transaction(name, session):
-                set_outcome(session, "left open to its transaction")
+            info = session.info
+            if not session.in_transaction():
+                info.setdefault(OUTCOME_KEY, "no transaction")
+            elif self._left_to_external_transaction(name, session):
+                info[OUTCOME_KEY] = "left open to its transaction"
                 continue
-            if OUTCOME_KEY not in session.info and not session.in_transaction():
-                set_outcome(session, "no transaction")
-            session.info[CLOSING_KEY] = True
-            _quietly(f"closing the {name!r} session", session.close)
-            if OUTCOME_KEY not in session.info:
-                set_outcome(session, "rolled back")
-            counter = session.info.get(USAGE_KEY)
+            info[CLOSING_KEY] = True
+            try:
+                session.close()
+            except Exception:
+                log.exception("closing the %r session failed", name)
+            info.setdefault(OUTCOME_KEY, "rolled back")
+            counter = info.get(USAGE_KEY)
             if counter is not None:
                 counter.unbind()
 
@@ -209,8 +212,7 @@ class ContextSessions:
         """
         return (
             not self._owns_transaction
-            and self._registry.get(name).transaction == "joined"
-            and session.in_transaction()
+            and TRANSACTION_MANAGER_KEY in session.info  # joined sessions only
             and joined_to_open_transaction(session)
         )
 

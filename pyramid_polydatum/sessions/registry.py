@@ -90,9 +90,11 @@ class EngineEntry:
         if dispose_old and old is not engine:
             old.dispose()
 
-    def new_session(self, **info: Any) -> Session:
+    def new_session(self, info: dict[str, Any] | None = None) -> Session:
+        """A session of this engine whose ``info`` holds ``info`` and the engine's name."""
         session = self.sessionmaker()
-        session.info.update(info)
+        if info:
+            session.info.update(info)
         session.info["engine_name"] = self.name
         return session
 

@@ -7,9 +7,8 @@ outcome is always kept; it costs a dictionary write per transaction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from time import perf_counter
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -20,9 +19,9 @@ OUTCOME_KEY = "pyramid_polydatum.outcome"
 _STARTED_KEY = "pyramid_polydatum.started"
 
 
-@dataclass(frozen=True, slots=True)
-class EngineUsage:
-    """One engine as used by one context: plain data, safe to keep after the context ended."""
+class EngineUsage(NamedTuple):
+    """One engine as used by one context: plain data, safe to keep after the context ended (a tuple: one is made
+    per engine per context)."""
 
     name: str
     role: str

@@ -96,7 +96,7 @@ class EngineWrapper:
             import transaction
 
             info[TRANSACTION_MANAGER_KEY] = transaction.manager
-        return self.entry.new_session(**info)
+        return self.entry.new_session(info)
 
     def dispose(self, close: bool = False) -> None:
         """Drop the engine's pool; by default without closing its connections (the post-fork use sqlassist had)."""
