@@ -22,7 +22,7 @@ from .directives import (
     get_engines,
 )
 from .interfaces import IDataManager, IEngineRegistry
-from .request import CONTEXT_ATTR, make_request_dal, request_context
+from .request import CONTEXT_ATTR, make_request_dal, make_request_session, request_context
 from .settings import ENGINE_PREFIX, parse_settings
 from .transactions import check_transaction_manager
 
@@ -80,6 +80,14 @@ def includeme(config: Any) -> None:
     if meta_factory is not None and not callable(meta_factory):
         raise ConfigurationError(f"setting polydatum.meta_factory: {meta_factory!r} is not callable")
     config.add_request_method(make_request_dal(manager, meta_factory), settings["request_method"], reify=True)
+    if settings["request_session"]:
+        if not sessions_name:
+            raise ConfigurationError(
+                "setting polydatum.request_session needs the sessions resource: polydatum.sessions is off"
+            )
+        config.add_request_method(
+            make_request_session(settings["request_method"], sessions_name), settings["request_session"], reify=True
+        )
     # over pyramid_tm's tween: the context ends after the commit, with the error a failed commit raised
     config.add_tween("pyramid_polydatum.glue.request.polydatum_tween_factory", under=INGRESS,
                      over=("pyramid_tm.tm_tween_factory", EXCVIEW))

@@ -72,6 +72,22 @@ def make_request_dal(data_manager: DataManager, meta_factory: MetaFactory | None
     return request_dal
 
 
+def make_request_session(dal_method: str, sessions_name: str) -> Callable[[Any], Any]:
+    """``request.dbsession`` (``polydatum.request_session``): the request context's writer session.
+
+    The cookiecutter's shape for apps that move over: the same session as ``request.dal``'s ``ctx.db.writer``
+    (the request in ``session.info``, joined to ``request.tm``), opened on first use and ended with the request.
+    """
+
+    def request_session(request: Any) -> Any:
+        getattr(request, dal_method)  # opens the request's context
+        context = request_context(request)
+        assert context is not None
+        return getattr(context, sessions_name).writer
+
+    return request_session
+
+
 def end_request_context(request: Any, error: BaseException | None) -> None:
     """End the request's context (if it has one still open) with ``error``; failures are logged, never raised.
 

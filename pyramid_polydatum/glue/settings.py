@@ -52,6 +52,8 @@ SETTINGS: tuple[Setting, ...] = (
             "include pyramid_tm: the writer commits in its tween, before the response leaves"),
     Setting("polydatum.request_method", as_identifier, "dal",
             "name of the request attribute that gives the request's DAL"),
+    Setting("polydatum.request_session", as_identifier_or_off, None,
+            "name of a request attribute giving the request context's writer session (request.dbsession), or off"),
     Setting("polydatum.meta_factory", as_dotted_name, None,
             "dotted name of a callable(request) returning a mapping added to each request context's meta"),
     Setting("polydatum.forksafe", as_bool, True,

@@ -376,3 +376,43 @@ def test_pyramid_exclog_logs_a_commit_that_fails_at_commit(db, registries, caplo
         assert notes(made) == []
     finally:
         made.close()
+
+
+# -- request.dbsession for apps moving over from the cookiecutter --------------------------------------------------
+
+
+def dbsession_create(request):
+    request.dbsession.add(Note(id=int(request.params["id"]), text="through request.dbsession"))
+    return {"same": request.dbsession is request.polydatum_context.db.writer,
+            "request_in_info": request.dbsession.info.get("request") is request}
+
+
+def test_request_dbsession_is_the_request_contexts_writer_joined_to_request_tm(db, registries):
+    from pyramid.config import Configurator as PyramidConfigurator
+
+    made = Harness(db, registries, **{"polydatum.request_session": "dbsession"})
+    try:
+        config = PyramidConfigurator(registry=made.wsgi.registry)
+        config.add_route("dbsession", "/dbsession")
+        config.add_view(dbsession_create, route_name="dbsession", renderer="json")
+        config.commit()
+        app = TestApp(config.make_wsgi_app())
+        assert app.post("/dbsession", {"id": 1}).json == {"same": True, "request_in_info": True}
+        assert notes(made) == [(1, "through request.dbsession")]
+        tm = transaction.TransactionManager(explicit=True)
+        tm.begin()
+        tm.doom()
+        TestApp(config.make_wsgi_app(), extra_environ={"tm.active": True, "tm.manager": tm}).post(
+            "/dbsession", {"id": 2})
+        tm.abort()
+        assert notes(made) == [(1, "through request.dbsession")]
+    finally:
+        made.close()
+
+
+def test_request_session_without_sessions_is_refused_naming_the_setting(sqlite_database):
+    from pyramid.config import Configurator as PyramidConfigurator
+
+    config = PyramidConfigurator(settings={"polydatum.request_session": "dbsession", "polydatum.sessions": "off"})
+    with pytest.raises(Exception, match=r"polydatum\.request_session"):
+        config.include("pyramid_polydatum")
