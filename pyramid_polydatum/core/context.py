@@ -65,6 +65,7 @@ class DataAccessContext:
     _resource_generators: list[tuple[str, Generator[Any, None, None], Step]]
     _middleware_generators: list[tuple[str, Generator[Any, None, None], Step]]
     _exit_errors: list[ExcInfo]
+    _finishers: list[Any]
     _record: ContextRecord
     _error: BaseException | None
     _pushed: bool
@@ -81,6 +82,7 @@ class DataAccessContext:
             _resource_generators=[],
             _middleware_generators=[],
             _exit_errors=[],
+            _finishers=[],
             _record=ContextRecord(),
             _error=None,
             _pushed=False,
@@ -187,6 +189,9 @@ class DataAccessContext:
         step.setup_seconds = perf_counter() - started
         self._resources[name] = value
         self._resource_generators.append((name, generator, step))
+        finish = getattr(value, FINISH_HOOK, None)
+        if finish is not None:
+            self._finishers.append(finish)
         return value
 
     # -- entering and leaving ------------------------------------------------------------------------------
@@ -220,18 +225,20 @@ class DataAccessContext:
         if self._state != CREATED:
             raise ContextStateError("a context can be entered only once; create a new one with DataManager.context()")
         manager = self._data_manager
+        middleware = manager.get_middleware(self)
         token = None
         if push:
             manager._push_context(self)
             self.__dict__["_pushed"] = True
-        else:
+        elif middleware or self._has_setup_hook:  # only code run during setup needs it active
             token = manager._activate(self)
         self._set_state(SETUP)
         try:
             try:
-                self._setup_hook()
-                for middleware in manager.get_middleware(self):
-                    self._setup_middleware(middleware)
+                if self._has_setup_hook:
+                    self._setup_hook()
+                for item in middleware:
+                    self._setup_middleware(item)
             finally:
                 manager._deactivate(token)
         except BaseException as error:
@@ -294,7 +301,8 @@ class DataAccessContext:
         try:
             self._set_state(CLOSING)
             error = self._teardown_middleware(error)
-            error = self._finish_resources(error)
+            if self._finishers:
+                error = self._finish_resources(error)
             self.__dict__["_error"] = error
             self._record._error = ErrorInfo.of(error)
             self._set_state(RELEASING)
@@ -314,11 +322,13 @@ class DataAccessContext:
     # -- polydatum's subclass hooks ------------------------------------------------------------------------
 
     #: whether a subclass overrides the hook (set per class: the base's empty hooks are not even called)
+    _has_setup_hook = False
     _has_teardown_hook = False
     _has_final_hook = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        cls._has_setup_hook = cls._setup_hook is not DataAccessContext._setup_hook
         cls._has_teardown_hook = cls._teardown_hook is not DataAccessContext._teardown_hook
         cls._has_final_hook = cls._final_hook is not DataAccessContext._final_hook
 
@@ -353,10 +363,7 @@ class DataAccessContext:
 
     def _finish_resources(self, error: BaseException | None) -> BaseException | None:
         """Resources that end the unit of work (``FINISH_HOOK``), newest first; one that raises fails the context."""
-        for name, _generator, _step in reversed(self._resource_generators):
-            finish = getattr(self._resources.get(name), FINISH_HOOK, None)
-            if finish is None:
-                continue
+        for finish in reversed(self._finishers):
             try:
                 finish(error)
             except BaseException as raised:  # noqa: BLE001 - the context's new error, raised by its caller
