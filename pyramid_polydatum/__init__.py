@@ -4,6 +4,11 @@ The core names (``DataManager``, ``Service``, ...) are importable from here and 
 ``config.include('pyramid_polydatum')`` wires them into a Pyramid application.
 """
 
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 from .core import (
     AlreadyExistsException,
     BoundDAL,
@@ -34,6 +39,21 @@ from .core import (
     StepRecord,
     ValueResource,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+
+def engine_from_settings(
+    settings: Mapping[str, Any], name: str = "writer", prefix: str = "polydatum.engine."
+) -> Engine:
+    """The engine ``name`` built from ``settings`` exactly as the include builds it (alembic's ``env.py``).
+
+    See ``pyramid_polydatum.migrations``; imported on first use so that importing the core imports no engine code.
+    """
+    from .migrations import engine_from_settings as build
+
+    return build(settings, name, prefix)
 
 
 def includeme(config):  # type: ignore[no-untyped-def]
@@ -72,4 +92,5 @@ __all__ = [
     "ServiceNotInitialized",
     "StepRecord",
     "ValueResource",
+    "engine_from_settings",
 ]
