@@ -1,12 +1,15 @@
 """Evicting shared caches when a database commit changes what they hold, whoever made the change.
 
-Every SQLAlchemy session (the store's or plain application code) is watched through session events:
+The sessions of ``target`` (the sessionmakers a ``SQLAlchemyStore`` reads from, else every ``Session``) are
+watched through session events, installed when the invalidator is attached (a chain attaches its own when it is
+built), never at import:
 
 - ``after_flush`` records each new, dirty and deleted instance of a class some cache holds, with its key
   attributes as they are now AND as they were before the flush (from attribute history): an alternate key that
   changed must stop finding the object under its old value too;
-- ``do_orm_execute`` records bulk ORM ``update()``/``delete()`` statements by class: which rows they touched is
-  unknown, so the whole class is forgotten (its generation number is bumped);
+- ``do_orm_execute`` records INSERT/UPDATE/DELETE statements executed through a session, ORM or Core (``update(
+  Row)``, ``update(row_table)``, ``insert(Row).on_conflict_do_update(...)``), by the classes mapped to their
+  table: which rows they touched is unknown, so the whole class is forgotten (its generation is changed);
 - ``after_commit`` evicts what was recorded, once the database has committed it; ``after_transaction_end`` of the
   outermost transaction drops the record, so a rollback leaves the caches exactly as they were.
 
@@ -16,8 +19,10 @@ commit has happened. A ``transaction`` after-commit hook reports the whole trans
 manager failed after this database committed, it would report failure, the caches would keep the old values and
 lie. It would also miss sessions that are not joined (independent engines, plain sessions).
 
-Not seen: raw SQL text (``session.execute(text("UPDATE ..."))``) and writes by other programs; call
-``evict_class`` yourself, and give caches a TTL as the last line of defence.
+Not seen (no session event reports them): raw SQL text (``session.execute(text("UPDATE ..."))``), the legacy
+bulk API (``Session.bulk_update_mappings``, ``bulk_insert_mappings``, ``bulk_save_objects``: use
+``session.execute(update(Row), [mappings])``, which is seen), and writes by other programs. Call ``evict_class``
+yourself; the chain's ``stale_after`` bounds how long any of them can be served.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from typing import Any
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
+from . import sequence
 from .base import Store
 
 log = logging.getLogger("pyramid_polydatum.stores")
@@ -39,40 +45,42 @@ _ids = itertools.count()
 class CommitInvalidator:
     """Evicts ``stores`` (shared caches) on commit for changes made through sessions of ``target``.
 
-    ``target`` is the ``Session`` class (every session, the default), a ``sessionmaker`` or a session.
+    ``target`` is the ``Session`` class (every session, the default), a ``sessionmaker`` or a session, or a list
+    of them.
     """
 
     def __init__(self, stores: Iterable[Store], target: Any = Session, local: Iterable[Store] = ()) -> None:
         self.stores = list(stores)
         #: per-context layers: they hold this unit's own writes, so a bulk statement forgets them at once
         self.local = list(local)
-        self.target = target
+        self.targets = list(target) if isinstance(target, list | tuple) else [target]
         self._info_key = f"pyramid_polydatum.stores.pending.{next(_ids)}"
         self._attached = False
-        self._epochs: dict[type, int] = {}
-
-    def epoch(self, cls: type) -> int:
-        """How many evictions touched ``cls`` in this process: a read that saw it change must not backfill."""
-        return sum(self._epochs.get(c, 0) for c in cls.__mro__)
 
     def _classes(self) -> tuple[type, ...]:
         return tuple({c for store in [*self.stores, *self.local] for c in store.classes})
 
     def attach(self) -> CommitInvalidator:
         if not self._attached:
-            event.listen(self.target, "after_flush", self._after_flush)
-            event.listen(self.target, "do_orm_execute", self._do_orm_execute)
-            event.listen(self.target, "after_commit", self._after_commit)
-            event.listen(self.target, "after_transaction_end", self._after_transaction_end)
+            for target in self.targets:
+                for name, listener in self._listeners():
+                    event.listen(target, name, listener)
             self._attached = True
         return self
 
+    def _listeners(self) -> list[tuple[str, Any]]:
+        return [
+            ("after_flush", self._after_flush),
+            ("do_orm_execute", self._do_orm_execute),
+            ("after_commit", self._after_commit),
+            ("after_transaction_end", self._after_transaction_end),
+        ]
+
     def detach(self) -> None:
         if self._attached:
-            event.remove(self.target, "after_flush", self._after_flush)
-            event.remove(self.target, "do_orm_execute", self._do_orm_execute)
-            event.remove(self.target, "after_commit", self._after_commit)
-            event.remove(self.target, "after_transaction_end", self._after_transaction_end)
+            for target in self.targets:
+                for name, listener in self._listeners():
+                    event.remove(target, name, listener)
             self._attached = False
 
     def _pending(self, session: Session) -> dict[str, Any]:
@@ -90,17 +98,13 @@ class CommitInvalidator:
             self._pending(session)["objects"].append((type(obj), _states(obj)))
 
     def _do_orm_execute(self, state: Any) -> None:
-        if not (state.is_update or state.is_delete):
+        if not (state.is_update or state.is_delete or state.is_insert):
             return
-        mapper = state.bind_arguments.get("mapper")
-        classes = self._classes()
-        if mapper is None:
-            return
-        target = mapper.class_
-        if any(issubclass(target, c) or issubclass(c, target) for c in classes):
+        targets = _written_classes(state, self._classes())
+        for target in targets:
             self._pending(state.session)["classes"].add(target)
-        for store in self.local:
-            store.evict_class(target)
+            for store in self.local:
+                store.evict_class(target)
 
     def _after_commit(self, session: Session) -> None:
         pending = session.info.pop(self._info_key, None)
@@ -114,8 +118,7 @@ class CommitInvalidator:
     def evict(self, objects: Iterable[tuple[type, list[dict[str, Any]]]], classes: Iterable[type] = ()) -> None:
         """Evict ``(class, [attribute states])`` and whole ``classes`` from every store; errors are only logged."""
         objects, classes = list(objects), list(classes)
-        for cls in [*classes, *(c for c, _ in objects)]:
-            self._epochs[cls] = self._epochs.get(cls, 0) + 1
+        sequence.record([*classes, *(c for c, _ in objects)])  # before the caches: a racing backfill sees it
         for store in self.stores:
             try:
                 for cls in classes:
@@ -124,6 +127,22 @@ class CommitInvalidator:
                     store.evict(cls, states)
             except Exception:
                 log.exception("evicting %r after a commit failed", store)
+
+
+def _written_classes(state: Any, classes: tuple[type, ...]) -> set[type]:
+    """The cached classes a DML statement may change: its ORM entity's relatives, and those mapped to its table."""
+    found: set[type] = set()
+    mapper = state.bind_arguments.get("mapper")
+    if mapper is not None:
+        target = mapper.class_
+        found.update(c for c in classes if issubclass(target, c) or issubclass(c, target))
+    table = getattr(state.statement, "table", None)
+    if table is not None:
+        for cls in classes:
+            cls_mapper: Any = inspect(cls, raiseerr=False)
+            if cls_mapper is not None and hasattr(cls_mapper, "tables") and table in cls_mapper.tables:
+                found.add(cls)
+    return found
 
 
 def _states(obj: Any) -> list[dict[str, Any]]:

@@ -119,7 +119,8 @@ def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
         if kind.startswith("sqla"):
             yield Backend(env.store([Row, Loose, Vehicle, Truck]), Row, env.dm.context)
         else:
-            chain = ChainedStore([ContextLayer(env.dm, "store_cache", [Row]), MemoryStore([Row]), env.store()])
+            layers = [ContextLayer(env.dm, "store_cache", [Row]), MemoryStore([Row]), env.store()]
+            chain = ChainedStore(layers, single_process=True)
             yield Backend(chain, Row, env.dm.context)
             chain.close()
         next(envs, None)
