@@ -124,3 +124,20 @@ def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
             yield Backend(chain, Row, env.dm.context)
             chain.close()
         next(envs, None)
+
+
+@pytest.fixture
+def private_redis(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A redis-server of this test only (killed and its directory removed afterwards, whatever happened)."""
+    import shutil
+
+    executable = shutil.which("redis-server")
+    if executable is None:
+        services.unavailable("redis-server", "no redis-server executable on PATH (apt-get install redis-server)")
+    pytest.importorskip("redis")
+    from .redis_server import PrivateRedis
+
+    server = PrivateRedis(str(executable))
+    request.addfinalizer(server.stop)
+    server.start()
+    yield server
