@@ -6,6 +6,7 @@ a chain of layers never re-interprets a key: ``1``, ``True`` and ``1.0`` are thr
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,10 +24,10 @@ class Read:
     """What one layer found for a chain, and what the chain needs to backfill the layers above it safely.
 
     ``token``: the layer's eviction state when it was read (a cache only accepts a backfill while it is
-    unchanged: compare-and-set). ``deadlines``: when each found entry expires (a cache's entries), so a
-    backfilled copy never outlives its source. ``as_of``: for a database read, the process-wide eviction
-    sequence number and the wall-clock time at which the data read was at the latest current, or None when that
-    cannot be told (then shared caches are not backfilled).
+    unchanged: compare-and-set). ``deadlines``: when each found entry expires (a cache's entries, in wall-clock
+    epoch seconds whatever the store's own clock), so a backfilled copy never outlives its source. ``as_of``: for
+    a database read, the process-wide eviction sequence number and the wall-clock time at which the data read was
+    at the latest current, or None when that cannot be told (then shared caches are not backfilled).
     """
 
     found: list[Any]
@@ -191,10 +192,16 @@ class KeyValueStore(Store):
         return sorted({namespace_of(c) for c in self._specs if issubclass(c, cls) or issubclass(cls, c)})
 
     def _deadline(self, obj: Any, cap: float | None) -> float | None:
+        """The object's deadline on this store's clock, capped by ``cap`` (wall-clock epoch seconds)."""
         own = self.expiry.deadline_for(obj)
         if cap is None:
             return own
-        return cap if own is None else min(own, cap)
+        local = cap - time.time() + self.expiry.clock()
+        return local if own is None else min(own, local)
+
+    def _wall(self, at: float | None) -> float | None:
+        """A deadline on this store's clock as wall-clock epoch seconds (what a chain passes between layers)."""
+        return None if at is None else at - self.expiry.clock() + time.time()
 
     @staticmethod
     def _still_has(obj: Any, names: KeyNames, values: tuple[Any, ...]) -> bool:

@@ -130,7 +130,7 @@ class MemoryStore(KeyValueStore):
                         self._drop(key)
                         obj, entry = None, None
             found.append(obj)
-            deadlines.append(entry.at if entry is not None else None)
+            deadlines.append(self._wall(entry.at) if entry is not None else None)
         return found, deadlines
 
     # -- the interface ---------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ import json
 import logging
 import math
 import secrets
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -83,6 +84,7 @@ class RedisStore(KeyValueStore):
         self.round_trips = 0
         self._open_until = 0.0
         self._pending: collections.deque[_Call] = collections.deque()
+        self._pending_lock = threading.Lock()
         self._max_pending = max_pending
         self._overflowed = False
         self._shas = {name: hashlib.sha1(src.encode()).hexdigest() for name, src in redis_scripts.SCRIPTS.items()}
@@ -138,17 +140,29 @@ class RedisStore(KeyValueStore):
             return False
         if not self._pending and not self._overflowed:
             return True
-        calls = list(self._pending)
-        if self._overflowed:
+        with self._pending_lock:
+            calls = list(self._pending)
+            overflowed = self._overflowed
+            self._pending.clear()
+            self._overflowed = False
+        if overflowed:
             calls.append(self._bump_call([namespace_of(c) for c in self._specs]))
         try:
             self._pipeline(calls)
         except self._errors() as error:
             self._failed("retrying evictions", error)
+            self._queue(calls)
             return False
-        self._pending.clear()
-        self._overflowed = False
         return True
+
+    def _queue(self, calls: list[_Call]) -> None:
+        with self._pending_lock:
+            for call in calls:
+                if len(self._pending) >= self._max_pending:
+                    self._pending.clear()
+                    self._overflowed = True
+                if not self._overflowed:
+                    self._pending.append(call)
 
     def _evicting(self, calls: list[_Call], action: str) -> int:
         """Run eviction calls now, or queue them to run before anything else once Redis answers again."""
@@ -158,12 +172,7 @@ class RedisStore(KeyValueStore):
             except self._errors() as error:
                 self._failed(action, error)
         self.failed_evictions += len(calls)
-        for call in calls:
-            if len(self._pending) >= self._max_pending:
-                self._pending.clear()
-                self._overflowed = True
-            if not self._overflowed:
-                self._pending.append(call)
+        self._queue(calls)
         return 0
 
     # -- building calls ------------------------------------------------------------------------------------
@@ -174,13 +183,15 @@ class RedisStore(KeyValueStore):
     def _entries(self, ns: str) -> str:
         return f"{self.prefix}{ns}#"
 
-    def _put_call(self, obj: Any, at: float | None, token: Mapping[str, tuple[str, str]] | None) -> _Call | None:
+    def _put_call(
+        self, obj: Any, at: float | None, token: Mapping[str, tuple[str, str]] | None, candidate: str
+    ) -> _Call | None:
         parts = self._parts(obj)
         if token is not None and any(ns not in token for ns, _ in parts):
             return None
         now = self.expiry.clock()
         px = 0 if at is None else max(1, math.ceil((at - now) * 1000))
-        args: list[Any] = ["fill" if token is not None else "put", secrets.token_hex(8), json.dumps(at), px,
+        args: list[Any] = ["fill" if token is not None else "put", candidate, json.dumps(at), px,
                            self.serializer.dumps(obj)]
         for ns, ns_parts in parts:
             seen = token[ns] if token is not None else ("", "0")
@@ -206,9 +217,10 @@ class RedisStore(KeyValueStore):
         """One round trip for any number of objects; on failure the old entries are queued for deletion."""
         objs = list(objs)
         calls: list[_Call] = []
+        candidate = secrets.token_hex(8)
         for obj in objs:
             at = self.expiry.deadline_for(obj)
-            call = self._put_call(obj, at, None) if not self.expiry.expired(at) else None
+            call = self._put_call(obj, at, None, candidate) if not self.expiry.expired(at) else None
             calls.append(call or self._evict_call(dict(self._parts(obj))))
         if not calls:
             return
@@ -224,10 +236,11 @@ class RedisStore(KeyValueStore):
         if token is None or not self._ready():
             return
         calls = []
+        candidate = secrets.token_hex(8)
         for obj, cap in zip(objs, deadlines, strict=True):
             at = self._deadline(obj, cap)
             if not self.expiry.expired(at):
-                call = self._put_call(obj, at, token)
+                call = self._put_call(obj, at, token, candidate)
                 if call is not None:
                     calls.append(call)
         if calls:
@@ -263,7 +276,7 @@ class RedisStore(KeyValueStore):
                 deadlines.append(None)
             else:
                 found.append(entry[1])
-                deadlines.append(entry[0])
+                deadlines.append(self._wall(entry[0]))
         return Read(found, token=token, deadlines=deadlines)
 
     def _decode(self, value: bytes | None) -> tuple[float | None, Any] | None:

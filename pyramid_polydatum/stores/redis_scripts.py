@@ -48,7 +48,8 @@ end
 return out
 """
 
-#: One object. KEYS: its state keys. ARGV: mode ('put' or 'fill'), a new generation to use if none exists,
+#: One object. KEYS: its state keys. ARGV: mode ('put' or 'fill'), a new generation to use if none exists (the
+#: same for every object of a batch),
 #: deadline as JSON, PX (0: none), body, then per state: seen g, seen s, entry prefix, number of parts, parts.
 PUT = _DROP + """
 local mode, candidate, at, px, body = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
@@ -59,7 +60,10 @@ for i = 1, #KEYS do
   pos = pos + 4
   local st = redis.call('HMGET', KEYS[i], 'g', 's')
   local g, s = st[1], st[2] or '0'
-  if mode == 'fill' and (s ~= seen_s or (g or '') ~= seen_g) then return 0 end
+  -- a fill is refused after any eviction since its read; the batch's own new generation is not one
+  if mode == 'fill' and (s ~= seen_s or ((g or '') ~= seen_g and not (seen_g == '' and g == candidate))) then
+    return 0
+  end
   if not g then
     g = candidate
     redis.call('HSET', KEYS[i], 'g', g)

@@ -179,3 +179,28 @@ def test_batch_put_and_batch_delete_cost_the_same_round_trips_whatever_n(redis_s
         costs[n] = (put, len(sent))
     assert costs[1] == costs[100]
     assert costs[100][0] <= 2 and costs[100][1] <= 2
+
+
+def test_every_entry_over_sql_has_a_finite_lifetime(pg_env, redis_store_factory):
+    store = redis_store_factory([Row])  # no ttl of its own
+    chain = _chain(pg_env, store, stale_after=30)
+    _warm(pg_env, chain, n=3)
+    entries = [k for k in store.client.scan_iter(match=f"{store.prefix}*") if b":state:" not in k]
+    assert len(entries) == 6
+    assert all(0 < store.client.pttl(k) <= 30_000 for k in entries)
+
+
+def test_too_many_failed_evictions_forget_every_class_when_redis_is_back(pg_env, private_redis):
+    store = _redis(private_redis, cooldown=0.2, max_pending=2)
+    chain = _chain(pg_env, store)
+    _warm(pg_env, chain, n=5)
+    private_redis.save()
+    private_redis.kill()
+    for i in range(5):  # five commits, five failed evictions: more than the queue holds
+        with pg_env.dm.context() as ctx:
+            ctx.db.writer.get(Row, i).name = "v2"
+    private_redis.restart()
+    time.sleep(0.3)
+    with pg_env.dm.context():
+        assert chain.get(Row, 0).name == "v2"  # the queue overflowed: the whole class was forgotten first
+    assert _stale(_redis(private_redis), n=5) == 0
