@@ -6,7 +6,7 @@ a read-your-writes session, the writer's engine name and whether a session was o
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -42,3 +42,10 @@ class ContextDatabase(Protocol):
     def __contains__(self, name: object) -> bool:
         """True when this context opened the session of engine ``name``."""
         ...
+
+
+if TYPE_CHECKING:  # checked by mypy: the sessions the include installs are what the stores expect
+    from ..sessions.container import ContextSessions
+
+    def _satisfies(sessions: ContextSessions) -> ContextDatabase:
+        return sessions
