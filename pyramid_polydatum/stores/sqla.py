@@ -81,7 +81,8 @@ class SQLAlchemyStore(Store):
     """Mapped classes in the database of the active context (``DataManager.get_active_context()``).
 
     ``registry``: the ``EngineRegistry`` whose sessions this store (and a chain's invalidator) watches; without
-    it every ``Session`` of the process is watched.
+    it every ``Session`` of the process is watched. Its engines are read when the store is created: add every
+    engine first (an engine added later is not watched).
     """
 
     transactional = True

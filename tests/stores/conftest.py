@@ -56,8 +56,9 @@ class SqlEnv:
     dialect: str
     closers: list[Callable[[], None]] = field(default_factory=list)
 
-    def store(self, classes: Any = (Row,)) -> SQLAlchemyStore:
-        return SQLAlchemyStore(self.dm, classes)
+    def store(self, classes: Any = (Row,), *, watch_every_session: bool = False) -> SQLAlchemyStore:
+        """A SQL store watching this registry's sessionmakers (or, if asked, every ``Session``)."""
+        return SQLAlchemyStore(self.dm, classes, registry=None if watch_every_session else self.registry)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -206,3 +206,19 @@ def test_a_bulk_update_inside_the_unit_forgets_its_own_layer(layered):
         assert chain.get(Row, 1).name == "v1"  # a cached copy, now in this unit's own layer too
         ctx.db.writer.execute(update(Row).where(Row.id == 1).values(name="bulk"))
         assert chain.get(Row, 1).name == "bulk"
+
+
+def test_without_a_registry_every_session_is_watched(sql_env):
+    memory = MemoryStore([Row])
+    chain = ChainedStore([memory, sql_env.store(watch_every_session=True)], single_process=True)
+    try:
+        with sql_env.dm.context():
+            chain.put(Row(id=1, tenant=1, slug="a", name="v1"))
+        with sql_env.dm.context():
+            assert chain.get(Row, 1).name == "v1"
+        assert memory.get(Row, 1) is not None
+        with sql_env.dm.context() as ctx:
+            ctx.db.writer.get(Row, 1).name = "v2"
+        assert memory.get(Row, 1) is None
+    finally:
+        chain.close()

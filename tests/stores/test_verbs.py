@@ -160,3 +160,14 @@ def test_an_unregistered_enum_is_refused():
 
     with pytest.raises(Exception, match="Other"):
         JsonSerializer().dumps({"v": Other.X})
+
+
+def test_a_chain_says_whether_it_deleted(cached):
+    env, chain, memory = cached
+    with env.dm.context():
+        assert chain.delete(Row(id=42, tenant=1, slug="none")) is False
+        assert chain.delete_key(Row, {"tenant": 1, "slug": "none"}) is False
+        assert chain.batch_delete([Row(id=1, tenant=1, slug="a"), Row(id=43, tenant=1, slug="x")]) == 1
+    assert memory.get(Row, 1) is None  # evicted at the commit
+    with env.dm.context() as ctx:
+        assert _count(ctx, Row) == 0
