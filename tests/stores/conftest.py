@@ -128,7 +128,7 @@ def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
 
 
 @pytest.fixture
-def private_redis(request: pytest.FixtureRequest) -> Iterator[Any]:
+def private_redis(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A redis-server of this test only (killed and its directory removed afterwards, whatever happened)."""
     import shutil
 
@@ -138,7 +138,7 @@ def private_redis(request: pytest.FixtureRequest) -> Iterator[Any]:
     pytest.importorskip("redis")
     from .redis_server import PrivateRedis
 
-    server = PrivateRedis(str(executable))
+    server = PrivateRedis(str(executable), str(tmp_path_factory.mktemp("redis")))
     request.addfinalizer(server.stop)
     server.start()
     yield server

@@ -1,17 +1,21 @@
 """A private redis-server on a free loopback port, for fault tests: kill it, hang it (SIGSTOP), restart it.
 
 It runs in its own process group and directory; ``stop`` (called by the fixture's finalizer, also after a failed
-test) kills the group and removes the directory. The shared Redis on 6379 is never touched.
+test) kills the group and removes the directory. If the test run itself is killed, the kernel kills the server
+(``PR_SET_PDEATHSIG``, Linux) and the directory is one of pytest's temporary directories, which pytest rotates.
+The shared Redis on 6379 is never touched.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import shutil
 import signal
 import socket
 import subprocess
-import tempfile
+import sys
 import time
 
 
@@ -21,11 +25,20 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: SIGKILL when the process that started it dies (a killed test run)."""
+    libc_name = ctypes.util.find_library("c")
+    if libc_name is None:
+        return
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(libc_name, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+
+
 class PrivateRedis:
-    def __init__(self, executable: str) -> None:
+    def __init__(self, executable: str, directory: str) -> None:
         self.executable = executable
         self.port = free_port()
-        self.dir = tempfile.mkdtemp(prefix="polydatum-redis-")
+        self.dir = directory
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -38,7 +51,8 @@ class PrivateRedis:
             "--dbfilename", "dump.rdb", "--save", "", "--appendonly", "no", "--protected-mode", "no",
         ]
         self.process = subprocess.Popen(
-            args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+            args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:

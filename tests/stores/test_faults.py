@@ -85,7 +85,7 @@ def test_failed_evictions_are_retried_first_when_redis_is_back(pg_env, private_r
 
 
 def test_a_hung_redis_costs_one_timeout_per_cooldown(pg_env, private_redis):
-    store = _redis(private_redis, socket_timeout=0.3, cooldown=0.8)
+    store = _redis(private_redis, socket_timeout=0.3, cooldown=2.0)  # longer than the reads below take
     chain = _chain(pg_env, store)
     _warm(pg_env, chain, n=5)
     private_redis.hang()
@@ -98,7 +98,7 @@ def test_a_hung_redis_costs_one_timeout_per_cooldown(pg_env, private_redis):
         assert store.errors == 1
     finally:
         private_redis.resume()
-    time.sleep(0.9)
+    time.sleep(2.1)
     with pg_env.dm.context():
         assert chain.get(Row, 1).name == "v2"
     assert store.errors == 1
