@@ -10,6 +10,9 @@ built), never at import:
 - ``do_orm_execute`` records INSERT/UPDATE/DELETE statements executed through a session, ORM or Core (``update(
   Row)``, ``update(row_table)``, ``insert(Row).on_conflict_do_update(...)``), by the classes mapped to their
   table: which rows they touched is unknown, so the whole class is forgotten (its generation is changed);
+- the engines' ``before_execute`` does the same for DML sent on a connection a session's transaction holds,
+  outside a flush: the legacy bulk API (``bulk_update_mappings``, ``bulk_insert_mappings``,
+  ``bulk_save_objects``), which emits no session event, and ``session.connection().execute(...)``;
 - ``after_commit`` evicts what was recorded, once the database has committed it; ``after_transaction_end`` of the
   outermost transaction drops the record, so a rollback leaves the caches exactly as they were.
 
@@ -19,10 +22,9 @@ commit has happened. A ``transaction`` after-commit hook reports the whole trans
 manager failed after this database committed, it would report failure, the caches would keep the old values and
 lie. It would also miss sessions that are not joined (independent engines, plain sessions).
 
-Not seen (no session event reports them): raw SQL text (``session.execute(text("UPDATE ..."))``), the legacy
-bulk API (``Session.bulk_update_mappings``, ``bulk_insert_mappings``, ``bulk_save_objects``: use
-``session.execute(update(Row), [mappings])``, which is seen), and writes by other programs. Call ``evict_class``
-yourself; the chain's ``stale_after`` bounds how long any of them can be served.
+Not seen: raw SQL text (``session.execute(text("UPDATE ..."))``: which table it writes is not known), DML on a
+connection no session holds, and writes by other programs. Call ``evict_class`` yourself; the chain's
+``stale_after`` bounds how long any of them can be served.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import event, inspect
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from . import sequence
@@ -54,7 +57,10 @@ class CommitInvalidator:
         #: per-context layers: they hold this unit's own writes, so a bulk statement forgets them at once
         self.local = list(local)
         self.targets = list(target) if isinstance(target, list | tuple) else [target]
-        self._info_key = f"pyramid_polydatum.stores.pending.{next(_ids)}"
+        number = next(_ids)
+        self._info_key = f"pyramid_polydatum.stores.pending.{number}"
+        self._flushing_key = f"pyramid_polydatum.stores.flushing.{number}"
+        self._connections_key = f"pyramid_polydatum.stores.connections.{number}"
         self._attached = False
 
     def _classes(self) -> tuple[type, ...]:
@@ -65,12 +71,17 @@ class CommitInvalidator:
             for target in self.targets:
                 for name, listener in self._listeners():
                     event.listen(target, name, listener)
+            # a connection's DML is attributed through connection.info, set only for this invalidator's sessions
+            event.listen(Engine, "before_execute", self._before_execute)
             self._attached = True
         return self
 
     def _listeners(self) -> list[tuple[str, Any]]:
         return [
+            ("after_begin", self._after_begin),
+            ("before_flush", self._before_flush),
             ("after_flush", self._after_flush),
+            ("after_flush_postexec", self._after_flush_postexec),
             ("do_orm_execute", self._do_orm_execute),
             ("after_commit", self._after_commit),
             ("after_transaction_end", self._after_transaction_end),
@@ -81,6 +92,7 @@ class CommitInvalidator:
             for target in self.targets:
                 for name, listener in self._listeners():
                     event.remove(target, name, listener)
+            event.remove(Engine, "before_execute", self._before_execute)
             self._attached = False
 
     def _pending(self, session: Session) -> dict[str, Any]:
@@ -97,6 +109,30 @@ class CommitInvalidator:
                 continue
             self._pending(session)["objects"].append((type(obj), _states(obj)))
 
+    def _after_begin(self, session: Session, transaction: Any, connection: Any) -> None:
+        info = connection.info  # the pooled DBAPI connection's dict: kept to clean it when the transaction ends
+        info[self._info_key] = session.info
+        session.info.setdefault(self._connections_key, []).append(info)
+
+    def _before_flush(self, session: Session, flush_context: Any, instances: Any) -> None:
+        session.info[self._flushing_key] = True  # a flush's own DML is recorded by after_flush, object by object
+
+    def _after_flush_postexec(self, session: Session, flush_context: Any) -> None:
+        session.info.pop(self._flushing_key, None)
+
+    def _before_execute(self, conn: Any, clause: Any, multiparams: Any, params: Any, options: Any) -> None:
+        info = conn.info.get(self._info_key)
+        if info is None or info.get(self._flushing_key) or not getattr(clause, "is_dml", False):
+            return
+        table = getattr(clause, "table", None)
+        found = {cls for cls in self._classes() if table is not None and table in _tables_of(cls)}
+        if found:
+            pending = info.setdefault(self._info_key, {"objects": [], "classes": set()})
+            pending["classes"].update(found)
+            for store in self.local:
+                for cls in found:
+                    store.evict_class(cls)
+
     def _do_orm_execute(self, state: Any) -> None:
         if not (state.is_update or state.is_delete or state.is_insert):
             return
@@ -112,8 +148,12 @@ class CommitInvalidator:
             self.evict(pending["objects"], pending["classes"])
 
     def _after_transaction_end(self, session: Session, transaction: Any) -> None:
+        session.info.pop(self._flushing_key, None)  # a failed flush ends its transaction, not after_flush_postexec
         if transaction.parent is None:
             session.info.pop(self._info_key, None)  # rolled back: the caches stay as they were
+            for info in session.info.pop(self._connections_key, []):
+                if info.get(self._info_key) is session.info:
+                    del info[self._info_key]
 
     def evict(self, objects: Iterable[tuple[type, list[dict[str, Any]]]], classes: Iterable[type] = ()) -> None:
         """Evict ``(class, [attribute states])`` and whole ``classes`` from every store; errors are only logged."""
@@ -138,11 +178,13 @@ def _written_classes(state: Any, classes: tuple[type, ...]) -> set[type]:
         found.update(c for c in classes if issubclass(target, c) or issubclass(c, target))
     table = getattr(state.statement, "table", None)
     if table is not None:
-        for cls in classes:
-            cls_mapper: Any = inspect(cls, raiseerr=False)
-            if cls_mapper is not None and hasattr(cls_mapper, "tables") and table in cls_mapper.tables:
-                found.add(cls)
+        found.update(cls for cls in classes if table in _tables_of(cls))
     return found
+
+
+def _tables_of(cls: type) -> list[Any]:
+    mapper: Any = inspect(cls, raiseerr=False)
+    return list(getattr(mapper, "tables", ()))
 
 
 def _states(obj: Any) -> list[dict[str, Any]]:

@@ -171,3 +171,39 @@ def test_a_chain_says_whether_it_deleted(cached):
     assert memory.get(Row, 1) is None  # evicted at the commit
     with env.dm.context() as ctx:
         assert _count(ctx, Row) == 0
+
+
+def test_the_legacy_bulk_api_evicts(cached):
+    env, chain, memory = cached
+    with env.dm.context() as ctx:
+        ctx.db.writer.bulk_update_mappings(Row, [{"id": 1, "name": "bulk mapping"}])
+    assert memory.get(Row, 1) is None
+    with env.dm.context():
+        assert chain.get(Row, 1).name == "bulk mapping"
+    with env.dm.context():
+        chain.get(Row, 1)  # cached again
+    with env.dm.context() as ctx:
+        row = ctx.db.writer.get(Row, 1)
+        ctx.db.writer.expunge(row)
+        row.name = "saved"
+        ctx.db.writer.bulk_save_objects([row])  # a detached row with its primary key: an UPDATE
+    assert memory.get(Row, 1) is None
+    with env.dm.context():
+        assert chain.get(Row, 1).name == "saved"
+    with env.dm.context() as ctx:
+        ctx.db.writer.connection().execute(update(Row.__table__).values(name="on the connection"))
+    assert memory.get(Row, 1) is None
+    with env.dm.context():
+        assert chain.get(Row, 1).name == "on the connection"
+
+
+def test_a_flush_is_still_evicted_object_by_object(cached):
+    env, chain, memory = cached
+    with env.dm.context():
+        chain.put(Row(id=2, tenant=1, slug="b", name="other"))
+    with env.dm.context():
+        chain.get(Row, 2)
+    with env.dm.context() as ctx:
+        ctx.db.writer.get(Row, 1).name = "flushed"
+    assert memory.get(Row, 1) is None
+    assert memory.get(Row, 2) is not None  # a flush forgets what it changed, not the class
