@@ -61,7 +61,12 @@ def _redis_callers(items: list, keys: list[int]) -> dict:
             return {}
     except Exception:  # noqa: BLE001 - Redis is optional for the benchmark
         return {}
+    before = store.round_trips
+    store.batch_put(items)
+    trips = store.round_trips - before
     return {
         "RedisStore.get hit": lambda: store.get(apps.Item, 1),
         "RedisStore.batch_get 100 keys": lambda: store.batch_get(apps.Item, keys),
+        f"RedisStore.batch_put {len(items)} objects ({trips} round trip{'s' if trips != 1 else ''})":
+            lambda: store.batch_put(items),
     }

@@ -1,11 +1,13 @@
 """One put/get/delete interface over memory, Redis and SQL, with write-through caching that never lies.
 
-See ``README_SECTION.md`` (merged into the README) for the guarantees.
+See the README's "Stores" section for the guarantees and the consistency model. Importing this package (or any
+module of it) installs nothing: session listeners are installed when a store or invalidator is created.
 """
 
-from .base import KeyValueStore, Store
-from .chain import ChainedStore
+from .base import KeyValueStore, Read, Store
+from .chain import DEFAULT_STALE_AFTER, ChainedStore
 from .context import ContextLayer, ContextStore, context_store_resource
+from .db import ContextDatabase
 from .expiry import Expiry, Lifetime, deadline
 from .invalidation import CommitInvalidator
 from .keys import KeySpec, StoreError, UnknownKeyError
@@ -15,8 +17,10 @@ from .serialize import JsonSerializer, PickleSerializer, SerializationError
 from .sqla import MultipleRowsError, SQLAlchemyStore
 
 __all__ = [
+    "DEFAULT_STALE_AFTER",
     "ChainedStore",
     "CommitInvalidator",
+    "ContextDatabase",
     "ContextLayer",
     "ContextStore",
     "Expiry",
@@ -27,6 +31,7 @@ __all__ = [
     "MemoryStore",
     "MultipleRowsError",
     "PickleSerializer",
+    "Read",
     "RedisStore",
     "SQLAlchemyStore",
     "SerializationError",

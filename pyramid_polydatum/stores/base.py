@@ -1,28 +1,52 @@
-"""The store interface, and the key-value logic shared by the memory, per-context and Redis stores."""
+"""The store interface, and the key logic shared by the memory, per-context and Redis caches.
+
+Every operation resolves its keys once (``KeySpec.resolve``) and passes the resolved keys down (``lookup``), so
+a chain of layers never re-interprets a key: ``1``, ``True`` and ``1.0`` are three keys on every path.
+"""
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from types import SimpleNamespace
+from dataclasses import dataclass
 from typing import Any
 
 from .expiry import Clock, Expiry, Lifetime
-from .keys import KeyNames, KeySpec, StoreError, cache_key, namespace_of
+from .keys import KeyNames, KeySpec, StoreError, key_part, namespace_of
 
-#: A key of one class: the declared attribute names and their values.
+#: A resolved key of one class: the declared attribute names and their values.
 NamedKey = tuple[KeyNames, tuple[Any, ...]]
+
+
+@dataclass
+class Read:
+    """What one layer found for a chain, and what the chain needs to backfill the layers above it safely.
+
+    ``token``: the layer's eviction state when it was read (a cache only accepts a backfill while it is
+    unchanged: compare-and-set). ``deadlines``: when each found entry expires (a cache's entries, in wall-clock
+    epoch seconds whatever the store's own clock), so a backfilled copy never outlives its source. ``as_of``: for
+    a database read, the process-wide eviction sequence number and the wall-clock time at which the data read was
+    at the latest current, or None when that cannot be told (then shared caches are not backfilled).
+    """
+
+    found: list[Any]
+    token: Any = None
+    deadlines: list[float | None] | None = None
+    as_of: tuple[int, float] | None = None
 
 
 class Store(ABC):
     """put/get/delete over one backend. Classes are registered (and their keys checked) at configuration.
 
     ``shared`` stores are seen by other units of work (memory, Redis): they must never receive uncommitted data.
-    ``transactional`` stores (SQL) hold writes until their transaction commits.
+    ``transactional`` stores (SQL) hold writes until their transaction commits. ``process_local`` caches (memory)
+    are seen by one process only: another process's commits cannot evict them.
     """
 
     shared = False
     transactional = False
+    process_local = False
 
     def __init__(self, classes: Iterable[type] = (), polymorphic: bool = False) -> None:
         self.polymorphic = polymorphic
@@ -54,35 +78,58 @@ class Store(ABC):
             raise StoreError(f"{cls.__qualname__} is not registered with {type(self).__name__}")
         return found
 
+    def resolve(self, cls: type, keys: Iterable[Any]) -> list[NamedKey]:
+        """Each lookup as the declared key it means; ``UnknownKeyError`` (even when a backend is down)."""
+        spec = self.spec(cls)
+        return [spec.resolve(key) for key in keys]
+
     # -- the interface ---------------------------------------------------------------------------------------
 
     @abstractmethod
     def put(self, obj: Any) -> None: ...
 
     @abstractmethod
-    def get(self, cls: type, key: Any) -> Any: ...
+    def lookup(self, cls: type, keys: Sequence[NamedKey]) -> list[Any]:
+        """Objects aligned with the resolved ``keys``: None for each miss."""
 
     @abstractmethod
-    def delete(self, obj: Any) -> None: ...
+    def delete(self, obj: Any) -> bool:
+        """Remove the object under every key; True when something was removed, False when nothing was there."""
 
     @abstractmethod
-    def delete_key(self, cls: type, key: Any) -> None: ...
+    def delete_key(self, cls: type, key: Any) -> bool:
+        """Remove the object found by ``key`` (under all its keys); True when one was removed."""
+
+    def get(self, cls: type, key: Any) -> Any:
+        return self.lookup(cls, self.resolve(cls, [key]))[0]
+
+    def batch_get(self, cls: type, keys: Sequence[Any]) -> list[Any]:
+        """Objects aligned with ``keys``: None for each miss, each duplicate filled."""
+        if not keys:
+            return []
+        return self.lookup(cls, self.resolve(cls, keys))
 
     def batch_put(self, objs: Iterable[Any]) -> None:
         for obj in objs:
             self.put(obj)
 
-    def batch_get(self, cls: type, keys: Sequence[Any]) -> list[Any]:
-        """Objects aligned with ``keys``: None for each miss, each duplicate filled."""
-        return [self.get(cls, key) for key in keys]
-
-    def batch_delete(self, objs: Iterable[Any]) -> None:
-        for obj in objs:
-            self.delete(obj)
+    def batch_delete(self, objs: Iterable[Any]) -> int:
+        """Delete each object; how many were there."""
+        return sum(1 for obj in list(objs) if self.delete(obj))
 
     def reads_committed(self) -> bool:
         """True when what this store reads now is committed data (a transactional store may see its own writes)."""
         return True
+
+    # -- for a chain: reads that tell how they may be backfilled, and backfills that cannot overwrite an eviction
+
+    def read(self, cls: type, keys: Sequence[NamedKey]) -> Read:
+        return Read(self.lookup(cls, keys))
+
+    def fill(self, objs: list[Any], token: Any, deadlines: list[float | None]) -> None:
+        """Backfill ``objs`` read from a lower layer, unless this store was evicted since ``token`` was read."""
+        for obj in objs:
+            self.put(obj)
 
     # -- invalidation (caches only) ----------------------------------------------------------------------------
 
@@ -96,12 +143,12 @@ class Store(ABC):
 
 
 class KeyValueStore(Store):
-    """A cache over primitive multi-get/set/delete of serialized entries, with expiry and per-class generations.
+    """A cache of serialized entries under typed keys, with expiry and per-class generations.
 
-    Each object is stored whole under each of its keys (one round trip per read, whichever key). ``put`` first
-    reads the entry under the primary key so that keys the object no longer has are deleted: an alternate key that
-    changed must stop finding it. A class's namespace carries a generation number; bumping it forgets the whole
-    class at once, which is how bulk statements are invalidated.
+    Each object is stored whole under each of its keys (one lookup per read, whichever key), and the keys of one
+    object form a group that is written, evicted and dropped together: an alternate key never outlives the
+    object's primary entry. A class's namespace carries a generation; changing it forgets the whole class at
+    once, which is how bulk statements are invalidated.
     """
 
     shared = True
@@ -118,126 +165,45 @@ class KeyValueStore(Store):
         self.expiry = Expiry(ttl, lifetime, clock)
         super().__init__(classes, polymorphic)
 
-    # primitives
-    @abstractmethod
-    def _generations(self, namespaces: list[str]) -> dict[str, int]: ...
-
-    @abstractmethod
-    def _bump(self, namespaces: list[str]) -> None: ...
-
-    @abstractmethod
-    def _mget(self, keys: list[str]) -> list[tuple[float | None, Any] | None]: ...
-
-    @abstractmethod
-    def _mset(self, items: list[tuple[str, float | None, Any]]) -> None: ...
-
-    @abstractmethod
-    def _mdelete(self, keys: list[str]) -> None: ...
-
-    # keys
-    def _key(self, gens: dict[str, int], cls: type, names: KeyNames, values: tuple[Any, ...]) -> str:
-        ns = namespace_of(cls)
-        return cache_key(f"{ns}#{gens.get(ns, 0)}", names, values)
-
-    def _object_keys(self, obj: Any, gens: dict[str, int]) -> list[str]:
-        keys = []
+    def _parts(self, obj: Any) -> list[tuple[str, list[str]]]:
+        """``[(namespace, [key parts])]`` for every class ``obj`` is stored as; the primary key's part first."""
+        found = []
         for cls in self.related_classes(type(obj)):
-            keys += [self._key(gens, cls, n, v) for n, v in self._specs[cls].values_of(obj)]
-        return keys
+            parts = [key_part(n, v) for n, v in self._specs[cls].values_of(obj)]
+            if parts:
+                found.append((namespace_of(cls), parts))
+        return found
 
-    def _gens_for(self, classes: Iterable[type]) -> dict[str, int]:
-        return self._generations(sorted({namespace_of(c) for c in classes}))
-
-    # the interface
-    def put(self, obj: Any) -> None:
-        classes = self.related_classes(type(obj))
-        gens = self._gens_for(classes)
-        at = self.expiry.deadline_for(obj)
-        new_keys = self._object_keys(obj, gens)
-        stale = set(self._stored_keys(obj, gens)) - set(new_keys)
-        if self.expiry.expired(at):
-            self._mdelete(sorted(stale | set(new_keys)))
-            return
-        if stale:
-            self._mdelete(sorted(stale))
-        self._mset([(key, at, obj) for key in new_keys])
-
-    def _stored_keys(self, obj: Any, gens: dict[str, int]) -> list[str]:
-        """Keys of what is stored now under ``obj``'s primary key (its old alternate keys included)."""
-        spec = self.spec(type(obj)) if type(obj) in self._specs else self._specs[self.related_classes(type(obj))[0]]
-        primary = [(n, v) for n, v in spec.values_of(obj) if n == spec.keys[0]]
-        if not primary:
-            return []
-        found = self._mget([self._key(gens, spec.cls, *primary[0])])[0]
-        return self._object_keys(found[1], gens) if found is not None else []
-
-    def get(self, cls: type, key: Any) -> Any:
-        return self.batch_get(cls, [key])[0]
-
-    def batch_get(self, cls: type, keys: Sequence[Any]) -> list[Any]:
-        if not keys:
-            return []
-        spec = self.spec(cls)
-        named_keys = [spec.resolve(key) for key in keys]  # a lookup error raises even when the backend is down
-        gens = self._gens_for([cls])
-        wanted = [self._key(gens, cls, *named) for named in named_keys]
-        resolved = dict(zip(wanted, named_keys, strict=True))
-        unique = list(dict.fromkeys(wanted))
-        found: dict[str, Any] = {}
-        expired = []
-        for k, entry in zip(unique, self._mget(unique), strict=True):
-            if entry is None:
-                continue
-            names, values = resolved[k]
-            current = tuple(getattr(entry[1], n, None) for n in names)
-            if self.expiry.expired(entry[0]) or cache_key("", names, current) != cache_key("", names, values):
-                # expired, or the object no longer has this key (a reference changed under the cache): a miss
-                expired.append(k)
-                continue
-            found[k] = entry[1]
-        if expired:
-            self._mdelete(expired)
-        return [found.get(k) for k in wanted]
-
-    def delete(self, obj: Any) -> None:
-        gens = self._gens_for(self.related_classes(type(obj)))
-        keys = set(self._object_keys(obj, gens)) | set(self._stored_keys(obj, gens))
-        self._mdelete(sorted(keys))
-
-    def delete_key(self, cls: type, key: Any) -> None:
-        named = self.spec(cls).resolve(key)
-        gens = self._gens_for([cls])
-        k = self._key(gens, cls, *named)
-        entry = self._mget([k])[0]
-        if entry is not None:
-            self.delete(entry[1])
-        self._mdelete([k])
-
-    def batch_delete(self, objs: Iterable[Any]) -> None:
-        for obj in objs:
-            self.delete(obj)
-
-    def evict(self, cls: type, states: Iterable[Mapping[str, Any]]) -> None:
+    def _state_parts(self, cls: type, states: Iterable[Mapping[str, Any]]) -> dict[str, set[str]]:
+        """Key parts of attribute snapshots, per namespace of ``cls`` and its registered bases."""
+        doomed: dict[str, set[str]] = {}
         targets = [c for c in cls.__mro__ if c in self._specs]
-        if not targets:
-            return
-        gens = self._gens_for(targets)
-        doomed: set[str] = set()
         for state in states:
-            snapshot = SimpleNamespace(**state)
             for target in targets:
-                for names, values in self._specs[target].values_of(snapshot):
-                    doomed.add(self._key(gens, target, names, values))
                 spec = self._specs[target]
-                primary = [(n, v) for n, v in spec.values_of(snapshot) if n == spec.keys[0]]
-                if primary:
-                    entry = self._mget([self._key(gens, target, *primary[0])])[0]
-                    if entry is not None:
-                        doomed.update(self._object_keys(entry[1], gens))
-        if doomed:
-            self._mdelete(sorted(doomed))
+                for names in spec.keys:
+                    values = tuple(state.get(n) for n in names)
+                    if all(v is not None for v in values):
+                        doomed.setdefault(namespace_of(target), set()).add(key_part(names, values))
+        return doomed
 
-    def evict_class(self, cls: type) -> None:
-        related = [c for c in self._specs if issubclass(c, cls) or issubclass(cls, c)]
-        if related:
-            self._bump(sorted({namespace_of(c) for c in related}))
+    def _related_namespaces(self, cls: type) -> list[str]:
+        """Namespaces a bulk change of ``cls`` touches: its registered bases and subclasses."""
+        return sorted({namespace_of(c) for c in self._specs if issubclass(c, cls) or issubclass(cls, c)})
+
+    def _deadline(self, obj: Any, cap: float | None) -> float | None:
+        """The object's deadline on this store's clock, capped by ``cap`` (wall-clock epoch seconds)."""
+        own = self.expiry.deadline_for(obj)
+        if cap is None:
+            return own
+        local = cap - time.time() + self.expiry.clock()
+        return local if own is None else min(own, local)
+
+    def _wall(self, at: float | None) -> float | None:
+        """A deadline on this store's clock as wall-clock epoch seconds (what a chain passes between layers)."""
+        return None if at is None else at - self.expiry.clock() + time.time()
+
+    @staticmethod
+    def _still_has(obj: Any, names: KeyNames, values: tuple[Any, ...]) -> bool:
+        """The entry's object still has the key it was found under (a reference may have changed it)."""
+        return key_part(names, tuple(getattr(obj, n, None) for n in names)) == key_part(names, values)

@@ -5,7 +5,7 @@ a unit of work, reads see that unit's own pending writes. Register the resource,
 top of a ``ChainedStore``::
 
     dm.register_resources(store_cache=context_store_resource(classes=[User]))
-    store = ChainedStore([ContextLayer(dm, "store_cache", classes=[User]), MemoryStore([User]), sql_store])
+    store = ChainedStore([ContextLayer(dm, "store_cache", classes=[User]), RedisStore(...), sql_store])
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .base import KeyValueStore, Store
+from .base import NamedKey, Store
 from .memory import MemoryStore
 
 if TYPE_CHECKING:
@@ -25,6 +25,7 @@ class ContextStore(MemoryStore):
     """An unbounded identity cache of references, for one context only."""
 
     shared = False
+    process_local = False
 
     def __init__(self, classes: Iterable[type] = (), *, polymorphic: bool = False) -> None:
         super().__init__(classes, polymorphic=polymorphic, copy=False)
@@ -58,40 +59,36 @@ class ContextLayer(Store):
         self._resource = resource
         super().__init__(classes, polymorphic)
 
-    def current(self) -> KeyValueStore | None:
+    def current(self) -> MemoryStore | None:
         context = self._data_manager.get_active_context()
         if context is None:
             return None
-        store: KeyValueStore = getattr(context, self._resource)
+        store: MemoryStore = getattr(context, self._resource)
         for cls in self.classes:
             store.register(cls)
         return store
 
     def put(self, obj: Any) -> None:
+        self.related_classes(type(obj))
         store = self.current()
         if store is not None:
             store.put(obj)
 
-    def get(self, cls: type, key: Any) -> Any:
-        self.spec(cls).resolve(key)
-        store = self.current()
-        return store.get(cls, key) if store is not None else None
-
-    def batch_get(self, cls: type, keys: Sequence[Any]) -> list[Any]:
+    def lookup(self, cls: type, keys: Sequence[NamedKey]) -> list[Any]:
+        self.spec(cls)
         store = self.current()
         if store is None:
             return [None for _ in keys]
-        return store.batch_get(cls, keys)
+        return store.lookup(cls, keys)
 
-    def delete(self, obj: Any) -> None:
+    def delete(self, obj: Any) -> bool:
         store = self.current()
-        if store is not None:
-            store.delete(obj)
+        return store.delete(obj) if store is not None else False
 
-    def delete_key(self, cls: type, key: Any) -> None:
+    def delete_key(self, cls: type, key: Any) -> bool:
+        self.resolve(cls, [key])
         store = self.current()
-        if store is not None:
-            store.delete_key(cls, key)
+        return store.delete_key(cls, key) if store is not None else False
 
     def evict(self, cls: type, states: Iterable[Mapping[str, Any]]) -> None:
         store = self.current()

@@ -10,17 +10,17 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from ..core.errors import PolydatumException
+
 KeyNames = tuple[str, ...]
 
 
-class StoreError(Exception):
+class StoreError(PolydatumException):
     """Base class of the store errors."""
 
 
 class UnknownKeyError(StoreError, LookupError):
     """A lookup that is no declared key, or a key declaration that cannot work."""
-
-
 
 
 def namespace_of(cls: type) -> str:
@@ -134,6 +134,10 @@ def encode_value(value: Any) -> str:
     return f"{type(value).__module__}.{type(value).__qualname__}:{value!r}"
 
 
+def key_part(names: KeyNames, values: tuple[Any, ...]) -> str:
+    """The typed rendering of one key of a class: ``id=builtins.int:1`` (``True`` and ``1.0`` stay apart)."""
+    return "&".join(f"{n}={encode_value(v)}" for n, v in zip(names, values, strict=True))
+
+
 def cache_key(namespace: str, names: KeyNames, values: tuple[Any, ...]) -> str:
-    parts = "&".join(f"{n}={encode_value(v)}" for n, v in zip(names, values, strict=True))
-    return f"{namespace}|{parts}"
+    return f"{namespace}|{key_part(names, values)}"

@@ -1,15 +1,19 @@
 """A data-only serializer: JSON with explicit types, never code execution on load.
 
 Only classes registered with it are rebuilt (dataclasses, classes with ``__store_fields__``, mapped SQLAlchemy
-classes: their column attributes); anything else raises ``SerializationError`` at ``dumps``. A poisoned cache entry
+classes: their column attributes; ``Enum`` classes, found in a registered class's annotations or column types, or
+registered themselves); anything else raises ``SerializationError`` at ``dumps``. An ``IntEnum`` stays an
+``IntEnum`` (it is not written as a bare ``int``). A poisoned cache entry
 can at worst name a registered class, never run code. ``PickleSerializer`` exists for those who opt in explicitly.
 """
 
 from __future__ import annotations
 
 import base64
+import enum
 import json
 import pickle
+import typing
 import uuid
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -47,7 +51,12 @@ class JsonSerializer:
             self.register(cls)
 
     def register(self, cls: type) -> None:
+        if isinstance(cls, type) and issubclass(cls, enum.Enum):
+            self._classes[namespace_of(cls)] = (cls, [])
+            return
         self._classes[namespace_of(cls)] = (cls, _fields(cls))
+        for found in _enums_of(cls):
+            self._classes.setdefault(namespace_of(found), (found, []))
 
     def dumps(self, obj: Any) -> bytes:
         return json.dumps(self._enc(obj), separators=(",", ":")).encode()
@@ -56,6 +65,14 @@ class JsonSerializer:
         return self._dec(json.loads(data))
 
     def _enc(self, v: Any) -> Any:
+        if isinstance(v, enum.Enum):  # before int and str: IntEnum and StrEnum keep their type
+            entry = self._classes.get(namespace_of(type(v)))
+            if entry is None or entry[0] is not type(v):
+                raise SerializationError(
+                    f"{type(v).__qualname__} is not registered with the serializer (register the enum class, or "
+                    "annotate the field with it)"
+                )
+            return {"~e": namespace_of(type(v)), "f": self._enc(v.value)}
         if v is None or isinstance(v, bool | int | str):
             return v
         if isinstance(v, float):
@@ -116,7 +133,15 @@ class JsonSerializer:
                 return base64.b64decode(payload)
             case "~o":
                 return self._build(payload, v["f"])
+            case "~e":
+                return self._enum(payload, self._dec(v["f"]))
         raise SerializationError(f"unknown tagged value {tag!r}")
+
+    def _enum(self, name: str, value: Any) -> Any:
+        entry = self._classes.get(name)
+        if entry is None or not issubclass(entry[0], enum.Enum):
+            raise SerializationError(f"{name} is not a registered enum")
+        return entry[0](value)
 
     def _build(self, name: str, fields: dict[str, Any]) -> Any:
         entry = self._classes.get(name)
@@ -135,6 +160,28 @@ class JsonSerializer:
                 else:
                     object.__setattr__(obj, n, value)  # frozen dataclasses too
         return obj
+
+
+def _enums_of(cls: type) -> list[type[enum.Enum]]:
+    """Enum classes named by ``cls``'s annotations (``Level``, ``Level | None``) or its mapped columns' types."""
+    found: list[type[enum.Enum]] = []
+    try:
+        hints = typing.get_type_hints(cls)
+    except Exception:  # noqa: BLE001 - unresolvable annotations: then only the columns' types and explicit ones
+        hints = {}
+    for hint in hints.values():
+        for candidate in (hint, *typing.get_args(hint)):
+            for inner in (candidate, *typing.get_args(candidate)):
+                if isinstance(inner, type) and issubclass(inner, enum.Enum):
+                    found.append(inner)
+    from sqlalchemy import inspect
+
+    mapper: Any = inspect(cls, raiseerr=False)
+    for column in getattr(mapper, "columns", ()):
+        enum_class = getattr(column.type, "enum_class", None)
+        if isinstance(enum_class, type) and issubclass(enum_class, enum.Enum):
+            found.append(enum_class)
+    return found
 
 
 class PickleSerializer:

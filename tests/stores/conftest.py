@@ -56,8 +56,9 @@ class SqlEnv:
     dialect: str
     closers: list[Callable[[], None]] = field(default_factory=list)
 
-    def store(self, classes: Any = (Row,)) -> SQLAlchemyStore:
-        return SQLAlchemyStore(self.dm, classes)
+    def store(self, classes: Any = (Row,), *, watch_every_session: bool = False) -> SQLAlchemyStore:
+        """A SQL store watching this registry's sessionmakers (or, if asked, every ``Session``)."""
+        return SQLAlchemyStore(self.dm, classes, registry=None if watch_every_session else self.registry)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -119,7 +120,25 @@ def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
         if kind.startswith("sqla"):
             yield Backend(env.store([Row, Loose, Vehicle, Truck]), Row, env.dm.context)
         else:
-            chain = ChainedStore([ContextLayer(env.dm, "store_cache", [Row]), MemoryStore([Row]), env.store()])
+            layers = [ContextLayer(env.dm, "store_cache", [Row]), MemoryStore([Row]), env.store()]
+            chain = ChainedStore(layers, single_process=True)
             yield Backend(chain, Row, env.dm.context)
             chain.close()
         next(envs, None)
+
+
+@pytest.fixture
+def private_redis(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A redis-server of this test only (killed and its directory removed afterwards, whatever happened)."""
+    import shutil
+
+    executable = shutil.which("redis-server")
+    if executable is None:
+        services.unavailable("redis-server", "no redis-server executable on PATH (apt-get install redis-server)")
+    pytest.importorskip("redis")
+    from .redis_server import PrivateRedis
+
+    server = PrivateRedis(str(executable), str(tmp_path_factory.mktemp("redis")))
+    request.addfinalizer(server.stop)
+    server.start()
+    yield server

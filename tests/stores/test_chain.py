@@ -16,13 +16,17 @@ class Recording(MemoryStore):
         super().__init__(*args, **kwargs)
         self.name, self.log = name, log
 
-    def batch_get(self, cls, keys):
-        self.log.append((self.name, "get", list(keys)))
-        return super().batch_get(cls, keys)
+    def read(self, cls, keys):  # a chain passes resolved keys down: (names, values)
+        self.log.append((self.name, "get", [values[0] for _names, values in keys]))
+        return super().read(cls, keys)
 
     def put(self, obj):
         self.log.append((self.name, "put", obj.id))
         super().put(obj)
+
+    def fill(self, objs, token, deadlines):
+        self.log.extend((self.name, "put", obj.id) for obj in objs)
+        super().fill(objs, token, deadlines)
 
 
 def make(log):

@@ -18,7 +18,9 @@ class Boom(Exception):
 def layered(sql_env):
     """A per-context layer, a shared memory cache and the database."""
     memory = MemoryStore([Row])
-    chain = ChainedStore([ContextLayer(sql_env.dm, "store_cache", [Row]), memory, sql_env.store()])
+    chain = ChainedStore(
+        [ContextLayer(sql_env.dm, "store_cache", [Row]), memory, sql_env.store()], single_process=True
+    )
     with sql_env.dm.context():
         chain.put(Row(id=1, tenant=1, slug="a", name="v1"))
     with sql_env.dm.context():
@@ -31,7 +33,9 @@ def layered(sql_env):
 
 def test_uncommitted_writes_never_reach_the_shared_cache(sql_env):
     memory = MemoryStore([Row])
-    chain = ChainedStore([ContextLayer(sql_env.dm, "store_cache", [Row]), memory, sql_env.store()])
+    chain = ChainedStore(
+        [ContextLayer(sql_env.dm, "store_cache", [Row]), memory, sql_env.store()], single_process=True
+    )
     try:
         with sql_env.dm.context():
             chain.put(Row(id=5, tenant=1, slug="e", name="pending"))
@@ -114,7 +118,7 @@ def test_a_rolled_back_bulk_update_changes_nothing(layered):
 
 def test_reads_inside_a_writing_unit_do_not_backfill_shared_caches(sql_env):
     memory = MemoryStore([Row])
-    chain = ChainedStore([memory, sql_env.store()])
+    chain = ChainedStore([memory, sql_env.store()], single_process=True)
     try:
         with pytest.raises(Boom), sql_env.dm.context() as ctx:
             ctx.db.writer.add(Row(id=9, tenant=9, slug="x", name="uncommitted"))
@@ -163,7 +167,7 @@ def test_an_aborted_outer_transaction_leaves_the_cache(layered):
 
 def test_a_redis_layer_is_evicted_too(sql_env, redis_store_factory):
     redis_store = redis_store_factory([Row])
-    chain = ChainedStore([MemoryStore([Row]), redis_store, sql_env.store()])
+    chain = ChainedStore([MemoryStore([Row]), redis_store, sql_env.store()], single_process=True)
     try:
         with sql_env.dm.context():
             chain.put(Row(id=1, tenant=1, slug="a", name="v1"))
@@ -183,14 +187,14 @@ def test_a_read_racing_a_commit_does_not_backfill(layered):
     env, chain, memory = layered
     memory.clear()
     persistent = chain.persistent
-    original = persistent.batch_get
+    original = persistent.read
 
     def read_then_another_request_commits(cls, keys):
         found = original(cls, keys)  # the old row
         chain.invalidator.evict([(Row, [{"id": 1}])])  # a commit elsewhere, after the read, before the backfill
         return found
 
-    persistent.batch_get = read_then_another_request_commits
+    persistent.read = read_then_another_request_commits
     with env.dm.context():
         assert chain.get(Row, 1) is not None
     assert len(memory) == 0
@@ -202,3 +206,19 @@ def test_a_bulk_update_inside_the_unit_forgets_its_own_layer(layered):
         assert chain.get(Row, 1).name == "v1"  # a cached copy, now in this unit's own layer too
         ctx.db.writer.execute(update(Row).where(Row.id == 1).values(name="bulk"))
         assert chain.get(Row, 1).name == "bulk"
+
+
+def test_without_a_registry_every_session_is_watched(sql_env):
+    memory = MemoryStore([Row])
+    chain = ChainedStore([memory, sql_env.store(watch_every_session=True)], single_process=True)
+    try:
+        with sql_env.dm.context():
+            chain.put(Row(id=1, tenant=1, slug="a", name="v1"))
+        with sql_env.dm.context():
+            assert chain.get(Row, 1).name == "v1"
+        assert memory.get(Row, 1) is not None
+        with sql_env.dm.context() as ctx:
+            ctx.db.writer.get(Row, 1).name = "v2"
+        assert memory.get(Row, 1) is None
+    finally:
+        chain.close()

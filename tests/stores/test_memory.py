@@ -99,3 +99,46 @@ def test_evict_class_forgets_the_whole_namespace():
     assert store.batch_get(Item, [1, 2]) == [None, None]
     store.put(Item(id=1, tenant=1, slug="a"))
     assert store.get(Item, 1) is not None
+
+
+def test_the_size_bound_drops_all_keys_of_an_object_together():
+    store = MemoryStore([Item], maxsize=5)  # two keys per item: the third put must drop a whole object
+    for i in range(1, 7):
+        store.put(Item(id=i, tenant=1, slug=f"s{i}"))
+        for j in range(1, i + 1):
+            by_id, by_slug = store.get(Item, j), store.get(Item, {"tenant": 1, "slug": f"s{j}"})
+            assert (by_id is None) == (by_slug is None), f"item {j}: one key outlived the other"
+    assert len(store) <= 5
+
+
+def test_concurrent_puts_with_different_alternate_keys_stay_consistent():
+    import sys
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible: the race needs an interleaving
+    inconsistent = 0
+    try:
+        for trial in range(300):
+            store = MemoryStore([Item])
+            barrier = threading.Barrier(2)
+            slugs = (f"a{trial}", f"b{trial}")
+
+            def put(slug: str, store: MemoryStore = store, barrier: threading.Barrier = barrier) -> None:
+                barrier.wait()
+                store.put(Item(id=1, tenant=1, slug=slug))
+
+            threads = [threading.Thread(target=put, args=(slug,)) for slug in slugs]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            primary = store.get(Item, 1)
+            for slug in slugs:
+                found = store.get(Item, {"tenant": 1, "slug": slug})
+                if found is not None and found.slug != primary.slug:
+                    inconsistent += 1
+                if slug != primary.slug and found is not None:
+                    inconsistent += 1
+    finally:
+        sys.setswitchinterval(interval)
+    assert inconsistent == 0

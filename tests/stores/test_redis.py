@@ -15,7 +15,7 @@ from .models import Automobile, Car, Item
 def test_native_ttl_is_set(redis_store_factory):
     store = redis_store_factory([Item], ttl=100)
     store.put(Item(id=1, tenant=1, slug="a"))
-    keys = list(store.client.scan_iter(match=f"{store.prefix}*"))
+    keys = [k for k in store.client.scan_iter(match=f"{store.prefix}*") if b":state:" not in k]
     assert len(keys) == 2
     assert all(0 < store.client.pttl(k) <= 100_000 for k in keys)
 
@@ -83,7 +83,7 @@ def test_redis_down_degrades_to_a_miss(caplog):
         store.delete_key(Item, 1)
         store.evict(Item, [{"id": 1}])
         store.evict_class(Item)
-    assert store.errors >= 3
+    assert store.errors >= 1  # the first error opens the breaker: the rest do not even try
     assert store.failed_evictions >= 2
     assert "treated as a miss" in caplog.text
 
