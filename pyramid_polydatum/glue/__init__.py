@@ -24,7 +24,7 @@ from .directives import (
 from .interfaces import IDataManager, IEngineRegistry
 from .request import CONTEXT_ATTR, make_request_dal, make_request_session, request_context
 from .settings import ENGINE_PREFIX, parse_settings
-from .transactions import check_transaction_manager
+from .transactions import check_transaction_manager, refuse_leftover_settings
 
 __all__ = [
     "CONTEXT_ATTR",
@@ -69,6 +69,8 @@ def includeme(config: Any) -> None:
 
     def install() -> None:
         configured = get_engines(config.registry)  # looked up now: an include may have swapped the registry
+        if not len(configured):
+            refuse_leftover_settings(config.get_settings())
         if sessions_name and len(configured):
             configured.validate()
             install_sessions(manager, configured, name=sessions_name)

@@ -1,4 +1,6 @@
-"""The one commit path in Pyramid: pyramid_tm, through ``request.tm``.
+"""Configuration checks made once every action ran: the one commit path, and settings left over from before.
+
+The one commit path in Pyramid is pyramid_tm, through ``request.tm``.
 
 A joined engine's sessions join the request's ``request.tm``; only its owner (pyramid_tm's tween for a served
 request, the script or shell otherwise) commits it. An app that turned the include's pyramid_tm off
@@ -33,4 +35,18 @@ def check_transaction_manager(registry: Any, sessions_name: str | None) -> None:
             f"{', '.join(joined)} join request.tm, which nothing would create or commit. Include pyramid_tm "
             f"(or set polydatum.transactions = true), or give those engines their own commit "
             f"(polydatum.engine.{joined[0]}.transaction = independent or none)"
+        )
+
+
+def refuse_leftover_settings(settings: Any) -> None:
+    """An app moving over whose ini still configures its engine the old way: say so at start, naming both keys.
+
+    Without it the app starts, and its first request fails with "no attribute or resource 'db'".
+    """
+    leftovers = sorted(key for key in (settings or {}) if key.startswith("sqlalchemy."))
+    if leftovers:
+        raise ConfigurationError(
+            f"setting {leftovers[0]} is not read by pyramid_polydatum and no engine is configured: rename it to "
+            f"polydatum.engine.writer.{leftovers[0].removeprefix('sqlalchemy.')} (every sqlalchemy.* key moves "
+            "under polydatum.engine.writer.)"
         )

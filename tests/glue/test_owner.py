@@ -416,3 +416,13 @@ def test_request_session_without_sessions_is_refused_naming_the_setting(sqlite_d
     config = PyramidConfigurator(settings={"polydatum.request_session": "dbsession", "polydatum.sessions": "off"})
     with pytest.raises(Exception, match=r"polydatum\.request_session"):
         config.include("pyramid_polydatum")
+
+
+def test_an_ini_still_configuring_sqlalchemy_url_fails_at_commit_naming_both_keys():
+    from pyramid.config import Configurator as PyramidConfigurator
+    from pyramid.exceptions import ConfigurationExecutionError
+
+    config = PyramidConfigurator(settings={"sqlalchemy.url": "sqlite://"})
+    config.include("pyramid_polydatum")
+    with pytest.raises(ConfigurationExecutionError, match=r"sqlalchemy\.url.*polydatum\.engine\.writer\.url"):
+        config.commit()
