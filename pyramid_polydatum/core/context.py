@@ -188,6 +188,8 @@ class DataAccessContext:
             self._creating.discard(name)
         step.setup_seconds = perf_counter() - started
         self._resources[name] = value
+        # later reads are plain attribute hits (no __getattr__) until the context ends and drops them
+        self.__dict__[name] = value
         self._resource_generators.append((name, generator, step))
         finish = getattr(value, FINISH_HOOK, None)
         if finish is not None:
@@ -310,6 +312,9 @@ class DataAccessContext:
                 self._run_hook(self._teardown_hook, error)
             self._teardown_resources(error)
         finally:
+            attributes = self.__dict__
+            for name in self._resources:
+                attributes.pop(name, None)
             self._resources.clear()
             self._set_state(EXITED)
             manager._deactivate(token)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Generator, Mapping
+from functools import cached_property
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     from ..core.manager import DataManager
 
 log = logging.getLogger("pyramid_polydatum")
+
+_MEMOIZED = ("reader", "writer", "logger")
 
 #: Returns the transaction manager a context's joined sessions use, or None to let the sessions own one.
 TransactionManagerLookup = Callable[["DataAccessContext"], Any]
@@ -60,16 +63,18 @@ class ContextSessions:
     def registry(self) -> EngineRegistry:
         return self._registry
 
-    @property
+    # Kept on the instance after the first access (later reads are plain attribute hits); dropped at close.
+
+    @cached_property
     def reader(self) -> Session:
         """The reader's session (the writer's when no reader is configured)."""
         return self._session_for(self._registry.reader)
 
-    @property
+    @cached_property
     def writer(self) -> Session:
         return self._session_for(self._registry.writer)
 
-    @property
+    @cached_property
     def logger(self) -> Session:
         return self._session_for(self._registry.get(LOGGER))
 
@@ -173,6 +178,8 @@ class ContextSessions:
         database: the connections are the parent's and are only forgotten.
         """
         self._closed = True
+        for name in _MEMOIZED:
+            self.__dict__.pop(name, None)
         if self._in_forked_child():
             for session in self._sessions.values():
                 _forget_connections(session)
