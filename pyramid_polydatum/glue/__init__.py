@@ -12,8 +12,8 @@ from ..sessions.errors import ConfigurationError
 from ..sessions.options import parse_engine_settings
 from .directives import (
     CHECK_ORDER,
-    ENGINE_ORDER,
     SESSIONS_ORDER,
+    add_engines_from_settings,
     add_polydatum_engine,
     add_polydatum_middleware,
     add_polydatum_resource,
@@ -51,15 +51,7 @@ def includeme(config: Any) -> None:
     config.add_directive("add_polydatum_middleware", add_polydatum_middleware)
     config.add_directive("add_polydatum_engine", add_polydatum_engine)
 
-    for name, spec in engine_specs.items():
-        options = {**spec.entry, **spec.engine}
-        config.action(
-            ("polydatum-engine", name),
-            lambda n=name, s=spec, o=options: get_engines(config.registry).add(
-                n, s.url, session_options=s.session, **o
-            ),
-            order=ENGINE_ORDER,
-        )
+    add_engines_from_settings(config, engine_specs)
 
     if settings["transactions"]:
         config.get_settings().setdefault("tm.manager_hook", "pyramid_tm.explicit_manager")

@@ -13,11 +13,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import origin as origins
+from . import roles
 from .errors import ConfigurationError
+from .roles import TRANSACTION_MODES
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on", "y", "t"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", "n", "f", ""})
-TRANSACTION_MODES = ("joined", "independent", "none")
 
 
 def as_bool(value: Any) -> bool:
@@ -218,4 +220,8 @@ def parse_engine_settings(settings: Mapping[str, Any], prefix: str) -> dict[str,
         spec.url = spec.entry.pop("url", None)
         if spec.url is None:
             raise ConfigurationError(f"setting {prefix}{name}.url is missing: engine {name!r} needs a database URL")
+        roles.resolve_role(  # the role errors of one engine, at once (the registry checks them again)
+            name, origins.from_settings(prefix, name), default=spec.entry.get("default"),
+            readonly=spec.entry.get("readonly"), transaction=spec.entry.get("transaction"),
+        )
     return specs
