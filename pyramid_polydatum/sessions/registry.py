@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any, Literal, cast
 
 from sqlalchemy import create_engine
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import forksafe, hygiene, roles, usage
 from . import origin as origins
 from . import readonly as readonly_guards
+from .connect import checked_creator
 from .errors import ConfigurationError, UnknownEngine
 from .joining import join_sessions_of
-from .options import parse_engine_settings
+from .options import check_engine_options, convert_engine_options, parse_engine_settings
 from .origin import Origin
 from .roles import LOGGER, READER, WRITER
 
@@ -159,6 +161,16 @@ class EngineRegistry:
         origin = origin or origins.from_call("EngineRegistry.add", name)
         if name in self._entries:
             raise ConfigurationError(f"{origin.key('url')}: an engine named {name!r} is already registered")
+        given: dict[str, Any] = {
+            "default": default, "readonly": readonly, "transaction": transaction, "fork_guard": fork_guard,
+        }
+        if not isinstance(engine, Engine):
+            given["url"] = engine
+        spec = convert_engine_options(origin, {**given, **engine_options}, session_options)
+        default, readonly = spec.entry.get("default"), spec.entry.get("readonly")
+        transaction, fork_guard = spec.entry.get("transaction"), spec.entry.get("fork_guard", True)
+        engine_options, session_options = spec.engine, spec.session
+        engine = engine if isinstance(engine, Engine) else spec.url
         role = roles.resolve_role(name, origin, default=default, readonly=readonly, transaction=transaction)
         is_readonly, mode = role.is_readonly, cast(TransactionMode, role.transaction)
         if role.wants_default and self._default_origin is not None:
@@ -171,13 +183,15 @@ class EngineRegistry:
             isinstance(engine, Engine) and readonly_guards.is_autocommit(engine.get_execution_options())
         )):
             raise ConfigurationError(
-                f"engine {name!r} is read-only but uses AUTOCOMMIT isolation: without a transaction the database "
-                "cannot enforce READ ONLY"
+                f"{origin.key('isolation_level')}: engine {name!r} is read-only but uses AUTOCOMMIT isolation: "
+                "without a transaction the database cannot enforce READ ONLY"
             )
         if not isinstance(engine, Engine):
-            engine = _create_engine(name, engine, engine_options)
+            engine = _create_engine(origin, engine, engine_options)
         elif engine_options:
-            raise ConfigurationError(f"engine {name!r}: engine options given with an Engine that already exists")
+            raise ConfigurationError(
+                f"{origin.key(next(iter(engine_options)))}: engine options given with an Engine that already exists"
+            )
         for other in self._entries.values():
             if other.engine is engine and (is_readonly or other.is_readonly):
                 raise ConfigurationError(
@@ -304,17 +318,29 @@ class EngineRegistry:
         return f"<EngineRegistry {', '.join(repr(e) for e in self._entries.values())}>"
 
 
-def _create_engine(name: str, url: str | URL, options: Mapping[str, Any]) -> Engine:
+def _create_engine(origin: Origin, url: str | URL, options: Mapping[str, Any]) -> Engine:
+    """``create_engine`` with every failure named by the option (or the URL) that caused it."""
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError):
         # SQLAlchemy's message repeats the URL, password included: never pass it on.
-        raise ConfigurationError(f"engine {name!r}: the URL is not a valid SQLAlchemy URL") from None
+        raise ConfigurationError(f"{origin.key('url')}: not a valid SQLAlchemy URL") from None
+    check_engine_options(origin, parsed.get_backend_name(), options)
+    options = dict(options)
+    if "creator" in options:
+        options["creator"] = checked_creator(origin.key("creator"), options["creator"])
     try:
         return create_engine(parsed, **options)
     except TypeError as error:
-        raise ConfigurationError(f"engine {name!r}: {error}") from None
+        named = [o for o in re.findall(r"'(\w+)'", str(error).split(" sent to ")[0]) if o in options]
+        key = origin.key(named[0]) if named else origin.key("url")
+        raise ConfigurationError(f"{key}: not accepted with this database or pool class ({error})") from None
+    except NoSuchModuleError as error:
+        key = origin.key("plugins") if "sqlalchemy.plugins" in str(error) else origin.key("url")
+        raise ConfigurationError(f"{key}: {error} (misspelt dialect or driver name?)") from None
     except ArgumentError as error:
-        raise ConfigurationError(f"engine {name!r} ({masked_url(parsed)}): {error}") from None
+        raise ConfigurationError(f"{origin.key('url')} ({masked_url(parsed)}): {error}") from None
     except ImportError as error:
-        raise ConfigurationError(f"engine {name!r}: the database driver is not installed ({error})") from None
+        raise ConfigurationError(
+            f"{origin.key('url')}: the database driver of {parsed.drivername!r} is not installed ({error})"
+        ) from None
