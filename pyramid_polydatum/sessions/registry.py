@@ -83,7 +83,7 @@ class EngineEntry:
         if getattr(self, "counts_statements", False):
             usage.count_statements_of(engine)
         if self.is_readonly:
-            readonly_guards.guard_engine(engine)
+            readonly_guards.guard_engine(engine, self.name)
         if self.fork_guard:
             forksafe.install_pid_guard(engine)
 
