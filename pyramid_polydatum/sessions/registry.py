@@ -30,9 +30,26 @@ __all__ = ["LOGGER", "READER", "WRITER", "EngineEntry", "EngineRegistry", "maske
 
 
 def masked_url(engine_or_url: Engine | URL) -> str:
-    """The URL with its password replaced by ``***``: the only form of a URL this package ever shows."""
+    """The URL with its password and secret query values replaced by ``***``: the only form this package shows.
+
+    A password with an unescaped ``@`` is split by URL parsing, its tail taken for the host: whatever comes
+    before the host's last ``@`` is masked too. Query parameters that carry secrets (``sslpassword``,
+    ``password`` ...) are masked like the password.
+    """
     url = engine_or_url.url if isinstance(engine_or_url, Engine) else engine_or_url
-    return url.render_as_string(hide_password=True)
+    if url.host and "@" in url.host:
+        url = url.set(host="***@" + url.host.rsplit("@", 1)[1])
+    if url.query and any(is_secret_name(k) for k in url.query):
+        url = url.set(query={k: ("***" if is_secret_name(k) else v) for k, v in url.query.items()})
+    return url.render_as_string(hide_password=True).replace("%2A%2A%2A", "***")
+
+
+_SECRET_NAME = re.compile(r"pass|pwd|secret|token|sslkey|ssl_key|credential|auth", re.IGNORECASE)
+
+
+def is_secret_name(name: str) -> bool:
+    """True for option names that carry secrets: ``password``, ``passwd``, ``sslpassword``, ``sslkey`` ..."""
+    return bool(_SECRET_NAME.search(name))
 
 
 class EngineEntry:
@@ -324,7 +341,15 @@ def _create_engine(origin: Origin, url: str | URL, options: Mapping[str, Any]) -
         parsed = make_url(url)
     except (ArgumentError, ValueError):
         # SQLAlchemy's message repeats the URL, password included: never pass it on.
-        raise ConfigurationError(f"{origin.key('url')}: not a valid SQLAlchemy URL") from None
+        raise ConfigurationError(
+            f"{origin.key('url')}: not a valid SQLAlchemy URL (a password containing '@', ':', '/' or '%' must be "
+            "percent-encoded)"
+        ) from None
+    if parsed.host and "@" in parsed.host:
+        raise ConfigurationError(
+            f"{origin.key('url')}: the host part contains '@' ({masked_url(parsed)}): a password containing "
+            "'@', ':', '/' or '%' must be percent-encoded (urllib.parse.quote(password, safe=''))"
+        )
     check_engine_options(origin, parsed.get_backend_name(), options)
     options = dict(options)
     if "creator" in options:
