@@ -29,6 +29,7 @@ class Toolbar:
             "pyramid.includes": "pyramid_debugtoolbar",
             "debugtoolbar.includes": "pyramid_polydatum.debugtoolbar",
             "debugtoolbar.hosts": "127.0.0.1",
+            "demo.allowed_hosts": "localhost",  # WebTest sends Host: localhost:80
             **extra,
         }
         self.wsgi = main({}, **settings)
