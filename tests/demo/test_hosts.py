@@ -31,7 +31,8 @@ def served(sqlite_database, registries, tmp_path):
 
     def serve(ini_server="listen = 127.0.0.1:6543", **extra):
         ini = tmp_path / "development.ini"
-        ini.write_text(f"[app:main]\nuse = call:demo_app:main\n\n[server:main]\nuse = egg:waitress#main\n{ini_server}\n")
+        ini.write_text("[app:main]\nuse = call:demo_app:main\n\n"
+                       f"[server:main]\nuse = egg:waitress#main\n{ini_server}\n")
         wsgi = main({"__file__": str(ini), "here": str(tmp_path)}, **settings_for(sqlite_database, **extra))
         made.append(get_engines(wsgi.registry))
         registries.append(made[-1])
@@ -63,7 +64,7 @@ def test_the_allowed_hosts_can_be_given_and_an_ipv6_listener_is_understood(serve
 
 
 def test_without_a_known_address_the_toolbar_refuses_to_start(sqlite_database):
-    with pytest.raises(ValueError, match="demo.allowed_hosts"):
+    with pytest.raises(ValueError, match=r"demo\.allowed_hosts"):
         main({}, **settings_for(sqlite_database))
 
 
