@@ -43,13 +43,17 @@ def unsafe(statement: str) -> str | None:
         return None
     if ";" in statement and _has_second_statement(statement):
         return "more than one statement in one string"
-    word, rest = _first_word(statement)
+    word, end = _first_word(statement)
     if word in _TRANSACTION_CONTROL:
-        if word == "ROLLBACK" and _ROLLBACK_TO.match(rest):
+        if word == "ROLLBACK" and _ROLLBACK_TO.match(statement, end):
             return None
         return f"transaction control ({word})"
     if word == "SET" and _SET_WORDS.search(statement):
         return "a SET statement that changes the transaction or read-only state"
+    if word == "SELECT" or word == "WITH":
+        if ("_c" in statement or "_C" in statement) and _SET_CONFIG.search(statement):
+            return "set_config() of a read-only setting"
+        return None
     if word == "PRAGMA" and ("=" in statement or "query_only" in statement.lower()):
         return "a PRAGMA assignment (query_only)"
     if word == "":
@@ -114,17 +118,26 @@ def _skip_block_comment(sql: str, i: int) -> int:
     return end + 2
 
 
-def _first_word(sql: str) -> tuple[str, str]:
-    """The first keyword (upper case) and what follows it; ``""`` when the statement starts otherwise."""
-    i = _skip_space_and_comments(sql, 0)
-    if i < 0:
-        return "", sql
-    j = i
-    while j < len(sql) and (sql[j].isalpha() or sql[j] == "_"):
-        j += 1
-    if i == len(sql):
-        return "-", ""  # nothing but blanks and comments: nothing to refuse
-    return sql[i:j].upper(), sql[j:]
+def _first_word(sql: str) -> tuple[str, int]:
+    """The first keyword (upper case) and where it ends; ``""`` when the statement starts otherwise.
+
+    Statements that start with a keyword (all of SQLAlchemy's) take one regex match; only a leading blank,
+    comment or parenthesis takes the slower skip.
+    """
+    match = _WORD.match(sql)
+    if match is None:
+        i = _skip_space_and_comments(sql, 0)
+        if i < 0:
+            return "", 0
+        if i == len(sql):
+            return "-", i  # nothing but blanks and comments: nothing to refuse
+        match = _WORD.match(sql, i)
+        if match is None:
+            return "", i
+    return match.group(0).upper(), match.end()
+
+
+_WORD = re.compile(r"[A-Za-z_]+")
 
 
 def _has_second_statement(sql: str) -> bool:
