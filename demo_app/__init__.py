@@ -29,9 +29,9 @@ def main(global_config, **settings):
     if toolbar_enabled(settings):
         hosts = settings.get("demo.allowed_hosts") or listen_addresses(global_config)
         if not hosts:
-            raise ValueError(
-                "the debug toolbar is enabled: set demo.allowed_hosts (or serve from an ini file whose "
-                "[server:main] says where it listens), so that requests to other Host names are refused"
+            raise ConfigurationError(
+                "setting demo.allowed_hosts is required while the debug toolbar is enabled: set it (or serve from an "
+                "ini file whose [server:main] says where it listens), so that requests to other Host names are refused"
             )
         settings["demo.allowed_hosts_parsed"] = parse_hosts(hosts)
     with Configurator(settings=settings) as config:

@@ -3,7 +3,8 @@
 The toolbar checks the client's address (``debugtoolbar.hosts``), not the ``Host`` header: a page on
 ``attacker.example`` whose name resolves to 127.0.0.1 (DNS rebinding) would otherwise reach the toolbar from
 the developer's own browser. Requests whose ``Host`` is not one of the listening addresses are refused with
-421 Misdirected Request, before the toolbar or the app sees them.
+421 Misdirected Request, before the toolbar or the app sees them. ``prequest`` (which marks its in-process
+requests with ``paste.command_request``) is let through.
 """
 
 from __future__ import annotations
@@ -62,6 +63,8 @@ def host_check_tween_factory(handler: Any, registry: Any) -> Any:
     allowed = registry.settings["demo.allowed_hosts_parsed"]
 
     def host_check_tween(request: Any) -> Any:
+        if request.environ.get("paste.command_request"):  # prequest, in process: no network, no browser
+            return handler(request)
         host, port = _split(request.host.lower())
         port = port or request.host_port
         if (host, port) in allowed or (host, None) in allowed:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pyramid.exceptions import ConfigurationError
 from webtest import TestApp
 
 from demo_app import main
@@ -52,6 +53,8 @@ def test_a_request_for_another_host_is_refused_before_the_toolbar_or_the_app(ser
         assert "listens on" in refused.text
     app.get("/", headers={"Host": "attacker.example:6543"}, status=421)
     app.get("/", headers={"Host": "127.0.0.1:8080"}, status=421)
+    # prequest's in-process requests carry no Host of their own, and no browser is involved
+    assert app.get("/", extra_environ={"paste.command_request": True}).status_int == 200
 
 
 def test_the_allowed_hosts_can_be_given_and_an_ipv6_listener_is_understood(served):
@@ -64,7 +67,7 @@ def test_the_allowed_hosts_can_be_given_and_an_ipv6_listener_is_understood(serve
 
 
 def test_without_a_known_address_the_toolbar_refuses_to_start(sqlite_database):
-    with pytest.raises(ValueError, match=r"demo\.allowed_hosts"):
+    with pytest.raises(ConfigurationError, match=r"setting demo\.allowed_hosts"):
         main({}, **settings_for(sqlite_database))
 
 
