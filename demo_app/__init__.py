@@ -12,10 +12,12 @@ import os
 from pyramid.config import Configurator
 from pyramid.exceptions import ConfigurationError
 from pyramid.session import SignedCookieSessionFactory
+from pyramid.tweens import INGRESS
 
 from pyramid_polydatum.glue import get_engines
 
 from .context import audit, memo
+from .hosts import listen_addresses, parse_hosts, toolbar_enabled
 from .models import Base
 from .routes import add_routes
 from .services import ItemService
@@ -24,6 +26,14 @@ from .services import ItemService
 def main(global_config, **settings):
     """The WSGI application factory named by the ini files."""
     _prepare_sqlite_directory(settings)
+    if toolbar_enabled(settings):
+        hosts = settings.get("demo.allowed_hosts") or listen_addresses(global_config)
+        if not hosts:
+            raise ConfigurationError(
+                "setting demo.allowed_hosts is required while the debug toolbar is enabled: set it (or serve from an "
+                "ini file whose [server:main] says where it listens), so that requests to other Host names are refused"
+            )
+        settings["demo.allowed_hosts_parsed"] = parse_hosts(hosts)
     with Configurator(settings=settings) as config:
         config.include("pyramid_mako")
         config.include("pyramid_polydatum")
@@ -36,6 +46,9 @@ def main(global_config, **settings):
         config.add_polydatum_resource("memo", memo)
         config.add_polydatum_middleware(audit)
         config.add_static_view("static", "demo_app:static", cache_max_age=3600)
+        if toolbar_enabled(settings):  # outside the toolbar's tween: its own pages are guarded too
+            config.add_tween("demo_app.hosts.host_check_tween_factory", under=INGRESS,
+                             over="pyramid_debugtoolbar.toolbar_tween_factory")
         add_routes(config)
         config.scan(".views")
         config.scan(".errors")

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 
 from ..core.meta import safe_repr
 from ..core.record import StepRecord
-from ..sessions.registry import EngineRegistry, masked_url
+from ..sessions.registry import EngineRegistry, is_secret_name, masked_url
 
 META_REPR_LIMIT = 200
 
@@ -115,7 +115,7 @@ def display_url(engine: Engine) -> str:
         return "sqlite (in memory)"
     if str(url.query.get("uri", "")).lower() == "true" and database.startswith("file:"):
         database = database[len("file:"):]
-    options = [f"{key}={value}" for key, value in url.query.items() if key != "uri"]
+    options = [f"{key}={'***' if is_secret_name(key) else value}" for key, value in url.query.items() if key != "uri"]
     return f"sqlite {database}" + (f" ({', '.join(options)})" if options else "")
 
 

@@ -12,8 +12,8 @@ from ..sessions.errors import ConfigurationError
 from ..sessions.options import parse_engine_settings
 from .directives import (
     CHECK_ORDER,
-    ENGINE_ORDER,
     SESSIONS_ORDER,
+    add_engines_from_settings,
     add_polydatum_engine,
     add_polydatum_middleware,
     add_polydatum_resource,
@@ -23,7 +23,7 @@ from .directives import (
 )
 from .interfaces import IDataManager, IEngineRegistry
 from .request import CONTEXT_ATTR, make_request_dal, make_request_session, request_context
-from .settings import ENGINE_PREFIX, parse_settings
+from .settings import ENGINE_PREFIX, parse_settings, resolve_dotted
 from .transactions import check_transaction_manager, refuse_leftover_settings
 
 __all__ = [
@@ -41,7 +41,8 @@ def includeme(config: Any) -> None:
     settings = parse_settings(config.get_settings())
     engine_specs = parse_engine_settings(config.get_settings(), ENGINE_PREFIX)
 
-    manager = config.maybe_dotted(settings["data_manager"]) if settings["data_manager"] else DataManager()
+    manager = (resolve_dotted(config, "polydatum.data_manager", settings["data_manager"])
+               if settings["data_manager"] else DataManager())
     if not isinstance(manager, DataManager):
         raise ConfigurationError(f"setting polydatum.data_manager: {manager!r} is not a DataManager")
     config.registry.registerUtility(manager, IDataManager)
@@ -51,15 +52,7 @@ def includeme(config: Any) -> None:
     config.add_directive("add_polydatum_middleware", add_polydatum_middleware)
     config.add_directive("add_polydatum_engine", add_polydatum_engine)
 
-    for name, spec in engine_specs.items():
-        options = {**spec.entry, **spec.engine}
-        config.action(
-            ("polydatum-engine", name),
-            lambda n=name, s=spec, o=options: get_engines(config.registry).add(
-                n, s.url, session_options=s.session, **o
-            ),
-            order=ENGINE_ORDER,
-        )
+    add_engines_from_settings(config, engine_specs)
 
     if settings["transactions"]:
         config.get_settings().setdefault("tm.manager_hook", "pyramid_tm.explicit_manager")
@@ -78,7 +71,8 @@ def includeme(config: Any) -> None:
     config.action(("polydatum-sessions",), install, order=SESSIONS_ORDER)
     config.action(None, lambda: check_transaction_manager(config.registry, sessions_name), order=CHECK_ORDER)
 
-    meta_factory = config.maybe_dotted(settings["meta_factory"]) if settings["meta_factory"] else None
+    meta_factory = (resolve_dotted(config, "polydatum.meta_factory", settings["meta_factory"])
+                    if settings["meta_factory"] else None)
     if meta_factory is not None and not callable(meta_factory):
         raise ConfigurationError(f"setting polydatum.meta_factory: {meta_factory!r} is not callable")
     config.add_request_method(make_request_dal(manager, meta_factory), settings["request_method"], reify=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import keyword
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from typing import Any
 
 from ..sessions.errors import ConfigurationError
 from ..sessions.options import as_bool, convert
+from ..sessions.roles import suggest
 
 PREFIX = "polydatum."
 ENGINE_PREFIX = "polydatum.engine."
@@ -63,6 +65,23 @@ SETTINGS: tuple[Setting, ...] = (
 _BY_KEY = {setting.key: setting for setting in SETTINGS}
 
 
+def _nearest(key: str) -> str:
+    """`` (did you mean ...?)``: the nearest known key, or the engine key for a misspelt ``engine`` segment."""
+    _, _, rest = key.partition(PREFIX)
+    head, _, tail = rest.partition(".")
+    if tail and difflib.get_close_matches(head, ["engine"], n=1, cutoff=0.6):
+        return f" (did you mean {ENGINE_PREFIX}{tail}?)"
+    return suggest(key, _BY_KEY)
+
+
+def resolve_dotted(config: Any, key: str, value: Any) -> Any:
+    """``config.maybe_dotted(value)``, an import failure named by its setting."""
+    try:
+        return config.maybe_dotted(value)
+    except (ImportError, AttributeError, ValueError) as error:
+        raise ConfigurationError(f"setting {key}: cannot import {value!r} ({error})") from None
+
+
 def parse_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
     """Converted values of every ``polydatum.*`` setting, keyed by the part after the prefix.
 
@@ -76,6 +95,6 @@ def parse_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
         setting = _BY_KEY.get(key)
         if setting is None:
             known = ", ".join(sorted([*_BY_KEY, ENGINE_PREFIX + "<name>.<option>"]))
-            raise ConfigurationError(f"setting {key}: unknown setting (known: {known})")
+            raise ConfigurationError(f"setting {key}: unknown setting{_nearest(key)} (known: {known})")
         values[key[len(PREFIX):]] = convert(key, setting.converter, value)
     return values

@@ -3,31 +3,53 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator, Mapping
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from sqlalchemy import create_engine
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import forksafe, hygiene, usage
+from . import forksafe, hygiene, roles, usage
+from . import origin as origins
 from . import readonly as readonly_guards
+from .connect import checked_creator
 from .errors import ConfigurationError, UnknownEngine
 from .joining import join_sessions_of
-from .options import TRANSACTION_MODES, parse_engine_settings
+from .options import check_engine_options, convert_engine_options, parse_engine_settings
+from .origin import Origin
+from .roles import LOGGER, READER, WRITER
 
 log = logging.getLogger("pyramid_polydatum")
 
 TransactionMode = Literal["joined", "independent", "none"]
 
-WRITER, READER, LOGGER = "writer", "reader", "logger"
+__all__ = ["LOGGER", "READER", "WRITER", "EngineEntry", "EngineRegistry", "masked_url"]
 
 
 def masked_url(engine_or_url: Engine | URL) -> str:
-    """The URL with its password replaced by ``***``: the only form of a URL this package ever shows."""
+    """The URL with its password and secret query values replaced by ``***``: the only form this package shows.
+
+    A password with an unescaped ``@`` is split by URL parsing, its tail taken for the host: whatever comes
+    before the host's last ``@`` is masked too. Query parameters that carry secrets (``sslpassword``,
+    ``password`` ...) are masked like the password.
+    """
     url = engine_or_url.url if isinstance(engine_or_url, Engine) else engine_or_url
-    return url.render_as_string(hide_password=True)
+    if url.host and "@" in url.host:
+        url = url.set(host="***@" + url.host.rsplit("@", 1)[1])
+    if url.query and any(is_secret_name(k) for k in url.query):
+        url = url.set(query={k: ("***" if is_secret_name(k) else v) for k, v in url.query.items()})
+    return url.render_as_string(hide_password=True).replace("%2A%2A%2A", "***")
+
+
+_SECRET_NAME = re.compile(r"pass|pwd|secret|token|sslkey|ssl_key|credential|auth", re.IGNORECASE)
+
+
+def is_secret_name(name: str) -> bool:
+    """True for option names that carry secrets: ``password``, ``passwd``, ``sslpassword``, ``sslkey`` ..."""
+    return bool(_SECRET_NAME.search(name))
 
 
 class EngineEntry:
@@ -78,7 +100,7 @@ class EngineEntry:
         if getattr(self, "counts_statements", False):
             usage.count_statements_of(engine)
         if self.is_readonly:
-            readonly_guards.guard_engine(engine)
+            readonly_guards.guard_engine(engine, self.name)
         if self.fork_guard:
             forksafe.install_pid_guard(engine)
 
@@ -118,7 +140,7 @@ class EngineRegistry:
 
     def __init__(self, *, fork_safe: bool = True) -> None:
         self._entries: dict[str, EngineEntry] = {}
-        self._explicit_default: str | None = None
+        self._default_origin: tuple[str, Origin] | None = None
         self._count_statements = False
         self.fork_safe = fork_safe
         if fork_safe:
@@ -141,42 +163,52 @@ class EngineRegistry:
         transaction: TransactionMode | None = None,
         session_options: Mapping[str, Any] | None = None,
         fork_guard: bool = True,
+        origin: Origin | None = None,
         **engine_options: Any,
     ) -> EngineEntry:
         """Register an engine (or create one from a URL with ``engine_options``).
 
         Defaults follow the name: ``reader`` is read-only, ``logger`` is independent, others join the
-        transaction; read-only engines never commit. The first engine, or ``writer``, is the default unless
-        another says ``default=True``.
+        transaction; read-only engines never commit. The default writer is the engine named ``writer``, or the
+        one given ``default=True`` (never both, never an independent or read-only engine). ``origin`` says how
+        messages name the options (the settings key or the directive argument).
         """
         if not isinstance(name, str) or not name.isidentifier():
             raise ConfigurationError(f"engine name {name!r} is not an identifier")
+        origin = origin or origins.from_call("EngineRegistry.add", name)
         if name in self._entries:
-            raise ConfigurationError(f"an engine named {name!r} is already registered")
-        is_readonly = (name == READER) if readonly is None else bool(readonly)
-        mode = transaction or ("none" if is_readonly else "independent" if name == LOGGER else "joined")
-        if mode not in TRANSACTION_MODES:
-            raise ConfigurationError(f"engine {name!r}: transaction must be one of {', '.join(TRANSACTION_MODES)}")
-        if is_readonly and name in (WRITER, LOGGER):
-            raise ConfigurationError(f"engine {name!r} cannot be read-only: the {name} exists to write")
-        if is_readonly and mode != "none":
+            raise ConfigurationError(f"{origin.key('url')}: an engine named {name!r} is already registered")
+        given: dict[str, Any] = {
+            "default": default, "readonly": readonly, "transaction": transaction, "fork_guard": fork_guard,
+        }
+        if not isinstance(engine, Engine):
+            given["url"] = engine
+        spec = convert_engine_options(origin, {**given, **engine_options}, session_options)
+        default, readonly = spec.entry.get("default"), spec.entry.get("readonly")
+        transaction, fork_guard = spec.entry.get("transaction"), spec.entry.get("fork_guard", True)
+        engine_options, session_options = spec.engine, spec.session
+        engine = engine if isinstance(engine, Engine) else spec.url
+        role = roles.resolve_role(name, origin, default=default, readonly=readonly, transaction=transaction)
+        is_readonly, mode = role.is_readonly, cast(TransactionMode, role.transaction)
+        if role.wants_default and self._default_origin is not None:
             raise ConfigurationError(
-                f"engine {name!r} is read-only but transaction={mode!r}: a read-only engine never commits, "
-                "use transaction='none'"
+                f"{origin.key('default')}: engine {name!r} and {self._default_origin[0]!r} "
+                f"({self._default_origin[1].key('default')}) both claim to be the default writer"
+                + (" (the engine named writer always is)" if WRITER in (name, self._default_origin[0]) else "")
             )
-        if default and is_readonly:
-            raise ConfigurationError(f"engine {name!r} cannot be the default: it is read-only")
         if is_readonly and (readonly_guards.is_autocommit(engine_options) or (
             isinstance(engine, Engine) and readonly_guards.is_autocommit(engine.get_execution_options())
         )):
             raise ConfigurationError(
-                f"engine {name!r} is read-only but uses AUTOCOMMIT isolation: without a transaction the database "
-                "cannot enforce READ ONLY"
+                f"{origin.key('isolation_level')}: engine {name!r} is read-only but uses AUTOCOMMIT isolation: "
+                "without a transaction the database cannot enforce READ ONLY"
             )
         if not isinstance(engine, Engine):
-            engine = _create_engine(name, engine, engine_options)
+            engine = _create_engine(origin, engine, engine_options)
         elif engine_options:
-            raise ConfigurationError(f"engine {name!r}: engine options given with an Engine that already exists")
+            raise ConfigurationError(
+                f"{origin.key(next(iter(engine_options)))}: engine options given with an Engine that already exists"
+            )
         for other in self._entries.values():
             if other.engine is engine and (is_readonly or other.is_readonly):
                 raise ConfigurationError(
@@ -184,27 +216,15 @@ class EngineRegistry:
                     "engine needs its own Engine (give it the URL; it may be the same database)"
                 )
         entry = EngineEntry(
-            name, engine, is_default=bool(default), is_readonly=is_readonly, transaction=mode,
+            name, engine, is_default=role.wants_default, is_readonly=is_readonly, transaction=mode,
             session_options=session_options, fork_guard=fork_guard,
         )
-        if default:
-            if self._explicit_default is not None:
-                raise ConfigurationError(
-                    f"engines {self._explicit_default!r} and {name!r} both claim to be the default"
-                )
-            self._explicit_default = name
+        if role.wants_default:
+            self._default_origin = (name, origin)
         self._entries[name] = entry
-        self._settle_default()
         if self._count_statements:
             entry.count_statements()
         return entry
-
-    def _settle_default(self) -> None:
-        """Exactly one writable default: the explicit one, else ``writer``, else the first writable engine."""
-        writable = [e for e in self._entries.values() if not e.is_readonly]
-        chosen = self._entries.get(self._explicit_default or WRITER) or (writable[0] if writable else None)
-        for entry in self._entries.values():
-            entry.is_default = entry is chosen
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any], prefix: str = "polydatum.engine.") -> EngineRegistry:
@@ -218,21 +238,27 @@ class EngineRegistry:
         try:
             for name, spec in specs.items():
                 registry.add(
-                    name, spec.url, session_options=spec.session, **spec.entry, **spec.engine,
+                    name, spec.url, session_options=spec.session, origin=origins.from_settings(prefix, name),
+                    **spec.entry, **spec.engine,
                 )
-            registry.validate()
+            registry.validate(prefix)
         except BaseException:
             registry.dispose()
             raise
         return registry
 
-    def validate(self) -> None:
-        """Check the registry as a whole: there are engines, and one writable default among them."""
+    def validate(self, prefix: str = "polydatum.engine.") -> None:
+        """Check the registry as a whole: there are engines, and a default writer among them, named on purpose.
+
+        ``prefix`` is only used to name the settings in the message.
+        """
         if not self._entries:
             raise ConfigurationError("no engine is configured")
         if not any(e.is_default for e in self._entries.values()):
             raise ConfigurationError(
-                f"no writable default engine among {', '.join(self._entries)}: add a writer or mark one default"
+                f"setting {prefix}writer.url is missing: engines {', '.join(sorted(self._entries))} are configured "
+                "but none is the writer; configure an engine named writer (add_polydatum_engine('writer', ...) "
+                f"in code), or mark one writable engine as the default writer with {prefix}<name>.default = true"
             )
 
     # -- lookup --------------------------------------------------------------------------------------------
@@ -309,17 +335,37 @@ class EngineRegistry:
         return f"<EngineRegistry {', '.join(repr(e) for e in self._entries.values())}>"
 
 
-def _create_engine(name: str, url: str | URL, options: Mapping[str, Any]) -> Engine:
+def _create_engine(origin: Origin, url: str | URL, options: Mapping[str, Any]) -> Engine:
+    """``create_engine`` with every failure named by the option (or the URL) that caused it."""
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError):
         # SQLAlchemy's message repeats the URL, password included: never pass it on.
-        raise ConfigurationError(f"engine {name!r}: the URL is not a valid SQLAlchemy URL") from None
+        raise ConfigurationError(
+            f"{origin.key('url')}: not a valid SQLAlchemy URL (a password containing '@', ':', '/' or '%' must be "
+            "percent-encoded)"
+        ) from None
+    if parsed.host and "@" in parsed.host:
+        raise ConfigurationError(
+            f"{origin.key('url')}: the host part contains '@' ({masked_url(parsed)}): a password containing "
+            "'@', ':', '/' or '%' must be percent-encoded (urllib.parse.quote(password, safe=''))"
+        )
+    check_engine_options(origin, parsed.get_backend_name(), options)
+    options = dict(options)
+    if "creator" in options:
+        options["creator"] = checked_creator(origin.key("creator"), options["creator"])
     try:
         return create_engine(parsed, **options)
     except TypeError as error:
-        raise ConfigurationError(f"engine {name!r}: {error}") from None
+        named = [o for o in re.findall(r"'(\w+)'", str(error).split(" sent to ")[0]) if o in options]
+        key = origin.key(named[0]) if named else origin.key("url")
+        raise ConfigurationError(f"{key}: not accepted with this database or pool class ({error})") from None
+    except NoSuchModuleError as error:
+        key = origin.key("plugins") if "sqlalchemy.plugins" in str(error) else origin.key("url")
+        raise ConfigurationError(f"{key}: {error} (misspelt dialect or driver name?)") from None
     except ArgumentError as error:
-        raise ConfigurationError(f"engine {name!r} ({masked_url(parsed)}): {error}") from None
+        raise ConfigurationError(f"{origin.key('url')} ({masked_url(parsed)}): {error}") from None
     except ImportError as error:
-        raise ConfigurationError(f"engine {name!r}: the database driver is not installed ({error})") from None
+        raise ConfigurationError(
+            f"{origin.key('url')}: the database driver of {parsed.drivername!r} is not installed ({error})"
+        ) from None

@@ -199,8 +199,8 @@ def initialize_engine(
         _require_transaction_support(engine_name)
     with _lock:
         entry = _state.registry.add(
-            engine_name, sa_engine, default=bool(is_default) and not is_readonly, readonly=bool(is_readonly),
-            transaction="joined" if joined else "none", session_options=options,
+            engine_name, sa_engine, default=True if is_default and not is_readonly else None,
+            readonly=bool(is_readonly), transaction="joined" if joined else "none", session_options=options,
         )
         wrapper = EngineWrapper(entry, is_scoped=bool(is_scoped), use_zope=joined)
         _state.wrappers[engine_name] = wrapper

@@ -44,6 +44,7 @@ def served_demo(sqlite_database, registries):
         "pyramid.includes": "pyramid_debugtoolbar",
         "debugtoolbar.includes": "pyramid_polydatum.debugtoolbar",
         "debugtoolbar.hosts": "127.0.0.1",
+        "demo.allowed_hosts": "127.0.0.1",  # any port: the server picks a free one
     })
     engines = get_engines(wsgi.registry)
     registries.append(engines)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -28,6 +29,7 @@ class Toolbar:
             "pyramid.includes": "pyramid_debugtoolbar",
             "debugtoolbar.includes": "pyramid_polydatum.debugtoolbar",
             "debugtoolbar.hosts": "127.0.0.1",
+            "demo.allowed_hosts": "localhost",  # WebTest sends Host: localhost:80
             **extra,
         }
         self.wsgi = main({}, **settings)
@@ -152,5 +154,26 @@ def test_no_password_appears_in_the_panel(postgresql_database, registries):
         assert "***" in panel
         for fragment in (SECRET_PASSWORD, "s3cr", "pw%2F", "%zz"):
             assert fragment not in made.page
+    finally:
+        Base.metadata.drop_all(made.engines.writer.engine)
+
+
+def test_secrets_in_connect_args_and_url_queries_are_masked_in_every_toolbar_panel(sqlite_database, registries):
+    from urllib.parse import quote
+
+    secret = "p@ss:w/rd%41-é✓"
+    made = Toolbar(sqlite_database, registries, **{
+        "polydatum.engine.logger.connect_args": json.dumps(
+            {"timeout": 15, "password": secret, "sslpassword": secret, "passwd": secret, "sslkey": secret}),
+        "polydatum.engine.logger.url": sqlite_database.writer_url + "?uri=true&sslpassword=" + quote(secret, safe=""),
+    })
+    try:
+        made.app.get("/")
+        made.panel_of_last_request()
+        assert "polydatum.engine.logger.connect_args" in made.page  # the settings panel is on the page
+        assert "&#34;timeout&#34;: 15, &#34;password&#34;: &#34;***&#34;" in made.page
+        assert "sslpassword=***" in made.page
+        for fragment in (secret, "p@ss", "w/rd", "é✓", quote(secret, safe=""), "%41"):
+            assert fragment not in made.page, fragment
     finally:
         Base.metadata.drop_all(made.engines.writer.engine)

@@ -32,8 +32,8 @@ def configure(settings, *, commit=True, setup=None):
          r"polydatum\.engine\.writer\.pool_pre_pong"),
         ({"polydatum.engine.writer.pool_size": "5"}, r"polydatum\.engine\.writer\.url is missing"),
         ({"polydatum.engine.writer.url": "sqlite://", "polydatum.engine.writer.readonly": "true"},
-         r"'writer' cannot be read-only"),
-        ({"polydatum.engine.reader.url": "sqlite://"}, r"no writable default"),
+         r"polydatum\.engine\.writer\.readonly: the writer cannot be read-only"),
+        ({"polydatum.engine.reader.url": "sqlite://"}, r"polydatum\.engine\.writer\.url is missing"),
     ],
 )
 def test_bad_settings_fail_at_configuration_time_naming_the_key(settings, message):
@@ -118,3 +118,27 @@ def test_get_data_manager_without_the_include_is_a_clear_error():
     config = Configurator()
     with pytest.raises(LookupError, match=r"config.include\('pyramid_polydatum'\)"):
         get_data_manager(config.registry)
+
+
+def test_a_typo_in_the_writers_name_never_makes_the_logger_the_default_writer():
+    settings = {"polydatum.engine.wrtier.url": "sqlite://", "polydatum.engine.logger.url": "sqlite://"}
+    with pytest.raises(ConfigurationError, match=r"setting polydatum\.engine\.wrtier\.url: .*did you mean writer\?"):
+        configure(settings)
+    with pytest.raises((ConfigurationError, ConfigurationExecutionError),
+                       match=r"polydatum\.engine\.writer\.url is missing"):
+        configure({"polydatum.engine.logger.url": "sqlite://"})
+
+
+def test_a_directive_redefining_an_engine_of_the_settings_is_a_conflict_unless_it_overrides(registries):
+    settings = {"polydatum.engine.writer.url": "sqlite://", "polydatum.engine.writer.pool_pre_ping": "true"}
+    with pytest.raises(ConfigurationConflictError, match=r"(?s)polydatum\.engine\.writer\.url.*override=True"):
+        configure(settings, setup=lambda config: config.add_polydatum_engine("writer", "sqlite:///:memory:"))
+
+    def override(config):
+        config.add_polydatum_engine("writer", "sqlite:///:memory:", override=True)
+
+    config = configure(settings, setup=override)
+    engines = get_engines(config.registry)
+    registries.append(engines)
+    assert engines.names == ("writer",)
+    assert engines.writer.engine.url.database == ":memory:" and not engines.writer.engine.pool._pre_ping

@@ -31,14 +31,14 @@ def test_numbers_json_and_dotted_names_are_converted():
         "writer.pool_reset_on_return": "none",
         "writer.session.expire_on_commit": "false",
         "writer.readonly": "no",
-        "writer.transaction": "Independent",
+        "writer.transaction": "None",
     })["writer"]
     assert spec.engine == {
         "pool_size": 7, "pool_timeout": 2.5, "echo": "debug", "poolclass": NullPool,
         "connect_args": {"timeout": 3}, "pool_reset_on_return": None,
     }
     assert spec.session == {"expire_on_commit": False}
-    assert spec.entry == {"readonly": False, "transaction": "independent"}
+    assert spec.entry == {"readonly": False, "transaction": "none"}
 
 
 def test_settings_outside_the_prefix_are_ignored_and_engines_are_grouped_by_name():

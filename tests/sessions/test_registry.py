@@ -43,10 +43,31 @@ def test_any_name_and_an_explicit_default(registry):
     assert registry.writer is archive
 
 
-def test_the_first_writable_engine_is_the_default_when_none_is_named(registry):
+def test_without_a_writer_nothing_is_inferred_the_registry_is_invalid(registry):
     registry.add("replica", "sqlite://", readonly=True)
-    main = registry.add("main", "sqlite://")
-    assert registry.default is main
+    registry.add("main", "sqlite://")
+    registry.add("logger", "sqlite://")
+    assert not any(entry.is_default for entry in registry)
+    with pytest.raises(ConfigurationError, match=r"polydatum\.engine\.writer\.url is missing.*default = true"):
+        registry.validate()
+
+
+def test_the_logger_and_any_independent_engine_are_never_the_default_writer(registry):
+    with pytest.raises(ConfigurationError, match=r"argument default: .*independent.*cannot be the default"):
+        registry.add("logger", "sqlite://", default=True)
+    with pytest.raises(ConfigurationError, match=r"argument default: .*independent.*cannot be the default"):
+        registry.add("audit", "sqlite://", transaction="independent", default=True)
+    with pytest.raises(ConfigurationError, match=r"argument transaction: the writer .* cannot be independent"):
+        registry.add("writer", "sqlite://", transaction="independent")
+
+
+@pytest.mark.parametrize(("name", "guess"), [("wrtier", "writer"), ("writers", "writer"), ("reader2", "reader"),
+                                             ("loger", "logger"), ("read", "reader")])
+def test_a_name_close_to_a_well_known_one_must_declare_its_role(registry, name, guess):
+    with pytest.raises(ConfigurationError, match=rf"close to the well-known '{guess}' \(did you mean {guess}\?\)"):
+        registry.add(name, "sqlite://")
+    entry = registry.add(name, "sqlite://", readonly=True)  # declared: a second reader, on purpose
+    assert entry.is_readonly and not entry.is_default
 
 
 def test_unknown_engine_names_the_registered_ones(registry):
@@ -59,12 +80,14 @@ def test_unknown_engine_names_the_registered_ones(registry):
     ("adds", "message"),
     [
         ([("writer", {}), ("writer", {})], "already registered"),
-        ([("writer", {"readonly": True})], "'writer' cannot be read-only"),
-        ([("logger", {"readonly": True})], "'logger' cannot be read-only"),
+        ([("writer", {"readonly": True})], "argument readonly: the writer cannot be read-only"),
+        ([("logger", {"readonly": True})], "argument readonly: the logger cannot be read-only"),
         ([("a", {"default": True}), ("b", {"default": True})], "both claim to be the default"),
-        ([("replica", {"readonly": True, "default": True})], "cannot be the default: it is read-only"),
+        ([("writer", {}), ("b", {"default": True})], "both claim to be the default writer .*writer always is"),
+        ([("writer", {"default": False})], "the engine named writer is always the default"),
+        ([("replica", {"readonly": True, "default": True})], "cannot be the default, it is read-only"),
         ([("replica", {"readonly": True, "transaction": "joined"})], "read-only but transaction='joined'"),
-        ([("writer", {"transaction": "sometimes"})], "transaction must be one of"),
+        ([("writer", {"transaction": "sometimes"})], "argument transaction: expected one of"),
         ([("not a name", {})], "not an identifier"),
         ([("writer", {"pool_sise": 3})], "pool_sise"),
     ],
@@ -99,7 +122,7 @@ def test_from_settings_builds_every_engine_with_converted_options(registries):
 def test_from_settings_needs_an_engine_and_a_writable_default():
     with pytest.raises(ConfigurationError, match="no engine is configured"):
         EngineRegistry.from_settings({})
-    with pytest.raises(ConfigurationError, match="no writable default"):
+    with pytest.raises(ConfigurationError, match=r"polydatum\.engine\.writer\.url is missing: engines reader"):
         EngineRegistry.from_settings({"polydatum.engine.reader.url": "sqlite://"})
 
 
