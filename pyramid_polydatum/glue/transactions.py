@@ -33,8 +33,8 @@ def check_transaction_manager(registry: Any, sessions_name: str | None) -> None:
         raise ConfigurationError(
             f"setting polydatum.transactions = false, and the app does not include pyramid_tm: the sessions of "
             f"{', '.join(joined)} join request.tm, which nothing would create or commit. Include pyramid_tm "
-            f"(or set polydatum.transactions = true), or give those engines their own commit "
-            f"(polydatum.engine.{joined[0]}.transaction = independent or none)"
+            f"(or set polydatum.transactions = true), or let the app commit those engines' sessions itself "
+            f"(polydatum.engine.{joined[0]}.transaction = none)"
         )
 
 
