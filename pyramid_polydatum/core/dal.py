@@ -59,15 +59,7 @@ class DataAccessLayer:
         return service
 
     def __getitem__(self, path: str) -> Any:
-        parts = path.split(".")
-        if parts[0] == "dal":
-            parts.pop(0)
-        if not parts or not parts[0]:
-            raise KeyError(path)
-        target: Any = getattr(self, parts[0])
-        for part in parts[1:]:
-            target = getattr(target, part)
-        return target
+        return walk(self, path)
 
     def __dir__(self) -> list[str]:
         return sorted(set(super().__dir__()) | set(self._services))
@@ -112,15 +104,7 @@ class BoundDAL:
         return view
 
     def __getitem__(self, path: str) -> Any:
-        parts = path.split(".")
-        if parts[0] == "dal":
-            parts.pop(0)
-        if not parts or not parts[0]:
-            raise KeyError(path)
-        target: Any = getattr(self, parts[0])
-        for part in parts[1:]:
-            target = getattr(target, part)
-        return target
+        return walk(self, path)
 
     def __dir__(self) -> list[str]:
         return sorted(set(super().__dir__()) | set(self._dal.service_names))
@@ -168,6 +152,19 @@ class BoundService:
 
     def __repr__(self) -> str:
         return f"<BoundService {type(self._service).__qualname__} context={self._context!r}>"
+
+
+def walk(dal: Any, path: str) -> Any:
+    """``dal['users.profile.get']``: the attribute at a dotted path (a leading ``dal.`` is ignored)."""
+    parts = path.split(".")
+    if parts[0] == "dal":
+        parts.pop(0)
+    if not parts or not parts[0]:
+        raise KeyError(path)
+    target: Any = getattr(dal, parts[0])
+    for part in parts[1:]:
+        target = getattr(target, part)
+    return target
 
 
 def _bind(function: Callable[..., Any], context: DataAccessContext) -> Callable[..., Any]:
