@@ -320,6 +320,17 @@ class EngineRegistry:
     def statistics_enabled(self) -> bool:
         return self._count_statements
 
+    def remove(self, name: str) -> EngineEntry:
+        """Forget the engine ``name`` (its pool is left to the caller); ``UnknownEngine`` when there is none.
+
+        Contexts that already hold one of its sessions keep it until they end.
+        """
+        entry = self.get(name)
+        del self._entries[name]
+        if self._default_origin is not None and self._default_origin[0] == name:
+            self._default_origin = None
+        return entry
+
     # -- lifecycle -----------------------------------------------------------------------------------------
 
     def dispose(self, close: bool = True) -> None:

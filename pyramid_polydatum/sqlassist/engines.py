@@ -173,6 +173,8 @@ def initialize_engine(
       commit is rolled back when the request ends.
     - ``is_readonly=True``: sessions refuse to flush or commit and the database refuses writes (``use_zope`` is
       then irrelevant: a read-only session has nothing to commit).
+    - Initialising a name again replaces its engine, as sqlassist did (an app's ``main()`` run once per test); the
+      old engine's pool is forgotten without closing connections another process may share.
     - ``is_scoped`` is accepted and ignored: every session belongs to one request (or ``DataManager`` context).
       sqlassist's thread-local scoped sessions leaked between requests served by one thread, and its non-scoped
       ones were one session per process that each request's cleanup closed under the others.
@@ -198,6 +200,16 @@ def initialize_engine(
     if joined:
         _require_transaction_support(engine_name)
     with _lock:
+        if engine_name in _state.registry:
+            # sqlassist replaced the name: apps whose main() runs once per functional test rely on it. The old
+            # pool is forgotten, not closed: another process (a forked worker) may still use its connections.
+            old = _state.registry.remove(engine_name)
+            _state.wrappers.pop(engine_name, None)
+            if _state.default_name == engine_name:
+                _state.default_name = None
+            if old.engine is not sa_engine:
+                old.engine.dispose(close=False)
+            log.info("initialize_engine: %r replaces the engine registered under that name", engine_name)
         entry = _state.registry.add(
             engine_name, sa_engine, default=True if is_default and not is_readonly else None,
             readonly=bool(is_readonly), transaction="joined" if joined else "none", session_options=options,

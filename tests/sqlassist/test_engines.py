@@ -304,3 +304,18 @@ def test_passwords_stay_out_of_reprs_and_logs(database, sqlassist_registry, capl
     assert "writer" in caplog.text and "***" in repr(wrapper)
     for secret in (SECRET_PASSWORD, quote(SECRET_PASSWORD, safe="")):
         assert secret not in shown
+
+
+def test_initializing_a_name_again_replaces_its_engine_and_forgets_the_old_pool(sqlite_database, sqlassist_registry):
+    first = create_engine(sqlite_database.writer_url)
+    pyramid_sqlassist.initialize_engine("writer", first, use_zope=True, is_default=True)
+    with first.connect() as conn:
+        conn.exec_driver_sql("SELECT 1")
+    pooled = first.pool.checkedin()
+    second = create_engine(sqlite_database.writer_url)
+    wrapper = pyramid_sqlassist.initialize_engine("writer", second, use_zope=True, is_default=True)
+    assert pyramid_sqlassist.get_wrapped_engine("writer") is wrapper
+    assert sqlassist_registry.get("writer").engine is second
+    assert pyramid_sqlassist.get_wrapped_engine().sa_engine is second
+    assert pooled == 1 and first.pool.checkedin() == 0  # a new, empty pool: the old connections were forgotten
+    first.dispose()
