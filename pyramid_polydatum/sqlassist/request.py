@@ -56,12 +56,18 @@ class DbSessionsContainer:
             )
         from ..glue.request import request_context
 
+        if not hasattr(request, names["dal_method_name"]):
+            # a pyramid.testing.DummyRequest, as sqlassist's users' unit tests build it: give it the app's
+            # request methods (request.dal among them), as a served request has them
+            from pyramid.request import apply_request_extensions
+
+            apply_request_extensions(request)
         try:
-            getattr(request, names["dal_method_name"])  # enters the context; a finished callback ends it
+            getattr(request, names["dal_method_name"])  # opens the context; the tween or a finished callback ends it
         except AttributeError:
             raise RuntimeError(
-                f"the request has no request.{names['dal_method_name']}: a pyramid.testing.DummyRequest needs "
-                "pyramid.request.apply_request_extensions(request) first"
+                f"the request has no request.{names['dal_method_name']}: its registry is not the app's "
+                "(pyramid.testing.setUp(registry=app.registry), or request.registry = app.registry)"
             ) from None
         context = request_context(request)
         if context is None or context.data_manager.get_resource(names["sessions_name"]) is None:

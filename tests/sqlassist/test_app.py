@@ -160,9 +160,12 @@ def test_sqlassist_style_unit_tests_with_pyramid_testing(sqlite_database, sqlass
         engine = create_engine(sqlite_database.writer_url)
         pyramid_sqlassist.initialize_engine("writer", engine)
         pyramid_sqlassist.register_request_method(config, "dbSession")
-        bare = testing.DummyRequest()
-        with pytest.raises(RuntimeError, match="apply_request_extensions"):
-            pyramid_sqlassist.DbSessionsContainer(bare).writer
+        bare = testing.DummyRequest()  # no apply_request_extensions: the container works all the same
+        container = pyramid_sqlassist.DbSessionsContainer(bare)
+        assert container.writer.execute(text("SELECT 1")).scalar_one() == 1
+        assert container.writer.info["request"] is bare
+        bare._process_finished_callbacks()
+        assert engine.pool.checkedout() == 0
         request = testing.DummyRequest()
         apply_request_extensions(request)
         writer = request.dbSession.writer
