@@ -20,7 +20,7 @@ from .interfaces import IDataManager, IEngineRegistry
 from .settings import ENGINE_PREFIX
 
 ENGINE_ORDER = -20  # engines exist before the sessions resource is installed
-SESSIONS_ORDER = -10  # the sessions middleware is registered before (so it wraps) every other middleware
+SESSIONS_ORDER = -10  # the sessions resource exists before the app's middleware and resources are used
 CHECK_ORDER = 100  # checks of the whole configuration, once every other action (pyramid_tm's included) ran
 
 

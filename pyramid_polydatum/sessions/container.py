@@ -188,7 +188,7 @@ class ContextSessions:
             return
         if self.owns_open_transaction:
             if self._transaction_manager.get().status == "Active":
-                log.warning("aborting an unfinished transaction: was the sessions middleware installed?")
+                log.warning("aborting a transaction these sessions began that was never finished")
             _quietly("aborting the transaction", self._transaction_manager.abort)
         self._commit_independent_sessions()
         for name, session in self._sessions.items():
