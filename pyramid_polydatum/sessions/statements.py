@@ -63,14 +63,29 @@ def unsafe(statement: str) -> str | None:
     return None
 
 
+#: verdicts kept per filter: SQLAlchemy sends the same compiled statement strings again and again
+_VERDICTS_KEPT = 2048
+
+
 def statement_filter(engine_name: str) -> Callable[..., None]:
-    """A ``before_cursor_execute`` listener that refuses unsafe statements on the engine ``engine_name``."""
+    """A ``before_cursor_execute`` listener that refuses unsafe statements on the engine ``engine_name``.
+
+    Safe statements are remembered (a bounded dictionary, emptied when full), so a statement seen before costs one
+    dictionary lookup; only the verdict "safe" is kept, so an unsafe one is judged, and refused, every time.
+    """
+    safe: dict[str, bool] = {}
 
     def refuse_unsafe_statement(
         conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
     ) -> None:
+        if statement in safe:
+            return
         what = unsafe(statement)
-        if what is not None:
+        if what is None:
+            if len(safe) >= _VERDICTS_KEPT:
+                safe.clear()
+            safe[statement] = True
+        else:
             raise ReadOnlySessionError(
                 f"the {engine_name!r} engine is read-only: refusing {what} before sending it; "
                 "use the writer session for writes"

@@ -198,3 +198,18 @@ def test_the_read_only_startup_option_keeps_the_users_own_options(postgresql_dat
     writer = registry.writer.engine
     with writer.connect() as conn:  # the writer is untouched
         assert conn.exec_driver_sql("SHOW default_transaction_read_only").scalar() == "off"
+
+
+def test_the_statement_filter_remembers_only_safe_verdicts():
+    from pyramid_polydatum.sessions import ReadOnlySessionError
+    from pyramid_polydatum.sessions.statements import statement_filter
+
+    check = statement_filter("reader")
+    for _ in range(3):
+        check(None, None, "SELECT 1", {}, None, False)  # remembered after the first time
+        with pytest.raises(ReadOnlySessionError, match="transaction control"):
+            check(None, None, "COMMIT", {}, None, False)  # refused every time, never remembered
+    for n in range(3000):  # the memory is bounded: it empties itself when full, and goes on judging
+        check(None, None, f"SELECT {n}", {}, None, False)
+    with pytest.raises(ReadOnlySessionError):
+        check(None, None, "SELECT 1; INSERT INTO t VALUES (1)", {}, None, False)
