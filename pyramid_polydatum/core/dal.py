@@ -137,7 +137,13 @@ class BoundService:
         return self._context.dal
 
     def __getattr__(self, name: str) -> Any:
-        value = getattr(self._service, name)
+        # read in the context too: a property of the service may itself use self._ctx
+        manager = self._context.data_manager
+        token = manager._activate(self._context)
+        try:
+            value = getattr(self._service, name)
+        finally:
+            manager._deactivate(token)
         if isinstance(value, Service):
             bound: Any = BoundService(value, self._context)
         elif callable(value) and not isinstance(value, type):

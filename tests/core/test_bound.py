@@ -152,3 +152,16 @@ def test_a_failing_middleware_setup_of_an_opened_context_leaves_no_active_contex
     with pytest.raises(RuntimeError, match="setup failed"):
         dm.context().open()
     assert dm.get_active_context() is None
+
+
+def test_a_property_of_a_service_is_read_in_the_bound_context():
+    class WithProperty(Service):
+        @property
+        def owner(self):
+            return self._ctx.meta.owner
+
+    dm = DataManager().register_services(p=WithProperty())
+    ctx = dm.context(meta={"owner": "a"}).open()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        assert pool.submit(lambda: ctx.dal.p.owner).result() == "a"
+    ctx.close()
