@@ -18,7 +18,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a short run (under a minute)")
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
-    parser.add_argument("--only", default="wsgi,context,stores", help="comma-separated: wsgi,context,stores")
+    parser.add_argument("--only", default="wsgi,roundtrips,context,stores",
+                        help="comma-separated: wsgi,roundtrips,context,stores")
     args = parser.parse_args(argv)
     parts = set(args.only.split(","))
     rounds, batch = (9, 20) if args.quick else (31, 60)
@@ -45,7 +46,11 @@ def main(argv: list[str] | None = None) -> int:
         try:
             if "wsgi" in parts:
                 rows += wsgi.run("postgresql", db.writer_url, db.reader_url, rounds, batch)
-            else:
+            if "roundtrips" in parts:
+                from . import roundtrips
+
+                rows += roundtrips.run(db.writer_url, db.reader_url)
+            if "wsgi" not in parts:
                 from . import apps
 
                 apps.create_schema(db.writer_url)
