@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import subprocess
 from dataclasses import dataclass, field
 
 import pytest
@@ -158,3 +159,19 @@ def create_sqlite(directory: str) -> Database:
         admin_url=f"sqlite:///{path}",
         name=path,
     )
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (a server stops its workers gracefully), then SIGKILL to its whole process group."""
+    import contextlib
+    import signal
+
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            # The master is not reaped yet, so its process group (its workers too) is still the one started.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)

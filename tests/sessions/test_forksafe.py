@@ -31,6 +31,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
 from pyramid_polydatum.sessions import EngineRegistry, forksafe
+from tests.services import stop_server
 
 pytestmark = pytest.mark.postgresql
 
@@ -375,19 +376,7 @@ def serve(tmp_path) -> Iterator[Callable[[list[str], str, int], subprocess.Popen
 
     yield start
     for process in started:
-        _stop(process)
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            # The master is not reaped yet, so the process group (its workers too) is still the one we started.
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+        stop_server(process)
 
 
 def load(port: int, requests: int = 150, threads: int = 6) -> list[dict[str, Any]]:

@@ -9,12 +9,10 @@ stale read. The chain's bound ``stale_after`` (60 s) is longer than the run, so 
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import json
 import os
 import random
-import signal
 import subprocess
 import sys
 import threading
@@ -23,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.services import stop_server
 
 from .concurrency_worker import ROWS
 from .conftest import _sql_env
@@ -54,19 +54,6 @@ def _get(port: int, path: str) -> dict[str, Any]:
     return json.loads(body)  # type: ignore[no-any-return]
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM (gunicorn stops its workers gracefully), then SIGKILL to the whole process group."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            # The master is not reaped yet, so its process group (the workers too) is still the one we started.
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-
-
 @pytest.fixture
 def gunicorn(request, tmp_path, pg_env, private_redis):
     """gunicorn --preload with WORKERS workers serving the app, on a free port; stopped whatever happens."""
@@ -86,7 +73,7 @@ def gunicorn(request, tmp_path, pg_env, private_redis):
             start_new_session=True,  # its own process group: the workers are stopped with it
             preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,  # a killed run kills it
         )
-    request.addfinalizer(lambda: _stop(process))
+    request.addfinalizer(lambda: stop_server(process))
 
     def log_tail() -> str:
         return log_path.read_text(errors="replace")[-3000:]
